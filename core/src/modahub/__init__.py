@@ -1,0 +1,64 @@
+"""modahub-core: typed multimodal documents, executor interfaces and plugin discovery.
+
+Names are imported lazily so that ``import modahub`` stays cheap (the CLI imports it on start).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Document": "modahub.documents",
+    "Provenance": "modahub.documents",
+    "WeightsPin": "modahub.documents",
+    "text": "modahub.documents",
+    "image": "modahub.documents",
+    "audio": "modahub.documents",
+    "Payload": "modahub.payloads",
+    "Modality": "modahub.modalities",
+    "Encoder": "modahub.executors",
+    "Indexer": "modahub.executors",
+    "Generator": "modahub.executors",
+    "Match": "modahub.executors",
+    "ExecutorError": "modahub.executors",
+    "SpaceMismatchError": "modahub.executors",
+    "check_same_space": "modahub.executors",
+    "hookimpl": "modahub.hookspecs",
+    "PluginError": "modahub.plugins",
+}
+
+if TYPE_CHECKING:
+    from modahub.documents import Document, Provenance, WeightsPin, audio, image, text  # noqa: F401
+    from modahub.executors import (  # noqa: F401
+        Encoder,
+        ExecutorError,
+        Generator,
+        Indexer,
+        Match,
+        SpaceMismatchError,
+        check_same_space,
+    )
+    from modahub.hookspecs import hookimpl  # noqa: F401
+    from modahub.modalities import Modality  # noqa: F401
+    from modahub.payloads import Payload  # noqa: F401
+    from modahub.plugins import PluginError  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modahub' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def load(name: str, **params: Any) -> Any:
+    """Instantiate the executor registered as ``name`` with ``params`` (imports its plugin only)."""
+    from modahub.plugins import manager
+
+    return manager().executor_class(name)(**params)
+
+
+__all__ = sorted([*_EXPORTS, "load", "__version__"])

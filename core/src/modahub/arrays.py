@@ -1,0 +1,115 @@
+"""Numpy arrays inside pydantic models: exact JSON form and a pickle-free binary form.
+
+JSON form: ``{"dtype": "float32", "shape": [2, 3], "data": "<base64 of C-order bytes>"}``
+(little-endian), so a round trip gives back the identical array.
+
+Binary form (for bulk arrays, e.g. many embeddings): ``MHA1`` magic, a little-endian uint32
+header length, a JSON header ``{"dtype", "shape"}`` and the raw bytes. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import struct
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+ALLOWED_DTYPES = frozenset(
+    {"bool", "uint8", "int8", "uint16", "int16", "int32", "int64", "uint32", "float16", "float32", "float64"}
+)
+_MAGIC = b"MHA1"
+
+
+def _check_dtype(dtype: np.dtype) -> None:
+    if dtype.name not in ALLOWED_DTYPES:
+        raise ValueError(f"dtype {dtype.name!r} is not allowed; use one of {sorted(ALLOWED_DTYPES)}")
+
+
+def array_to_json(array: np.ndarray) -> dict[str, Any]:
+    """Encode an array as a JSON-safe dict that decodes back to the identical array."""
+    _check_dtype(array.dtype)
+    little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+    return {
+        "dtype": array.dtype.name,
+        "shape": list(array.shape),
+        "data": base64.b64encode(little.tobytes()).decode("ascii"),
+    }
+
+
+def _from_bytes(dtype_name: Any, shape_list: Any, raw: bytes) -> np.ndarray:
+    try:
+        dtype = np.dtype(dtype_name)
+        shape = tuple(int(s) for s in shape_list)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"bad array header: dtype={dtype_name!r} shape={shape_list!r}") from exc
+    _check_dtype(dtype)
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) != expected:
+        raise ValueError(f"array data has {len(raw)} bytes, shape {list(shape)} of {dtype.name} needs {expected}")
+    return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype, copy=True).reshape(shape)
+
+
+def array_from_json(obj: dict[str, Any]) -> np.ndarray:
+    """Decode the dict made by :func:`array_to_json`."""
+    try:
+        raw = base64.b64decode(obj["data"], validate=True)
+        return _from_bytes(obj["dtype"], obj["shape"], raw)
+    except (KeyError, TypeError, binascii.Error) as exc:
+        raise ValueError("an encoded array needs 'dtype', 'shape' (list of ints) and 'data' (base64)") from exc
+
+
+def coerce_array(value: Any) -> np.ndarray:
+    """Accept an ndarray, a JSON-encoded array or a nested list; refuse object arrays."""
+    if isinstance(value, np.ndarray):
+        array = value
+    elif isinstance(value, dict):
+        array = array_from_json(value)
+    elif isinstance(value, (list, tuple)):
+        array = np.asarray(value)
+    else:
+        raise ValueError(f"expected an array (numpy array, nested list or encoded dict), got {type(value).__name__}")
+    _check_dtype(array.dtype)
+    return array
+
+
+def dumps_array(array: np.ndarray) -> bytes:
+    """Binary form of one array: magic, header length, JSON header, raw little-endian bytes."""
+    _check_dtype(array.dtype)
+    header = json.dumps({"dtype": array.dtype.name, "shape": list(array.shape)}).encode()
+    body = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+    return _MAGIC + struct.pack("<I", len(header)) + header + body
+
+
+def loads_array(blob: bytes) -> np.ndarray:
+    """Inverse of :func:`dumps_array`; raises ``ValueError`` on anything malformed."""
+    if blob[:4] != _MAGIC:
+        raise ValueError("not a modahub binary array (bad magic bytes)")
+    (length,) = struct.unpack("<I", blob[4:8])
+    try:
+        header = json.loads(blob[8 : 8 + length])
+        return _from_bytes(header["dtype"], header["shape"], blob[8 + length :])
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError("malformed modahub binary array header") from exc
+
+
+NDArray = Annotated[
+    np.ndarray,
+    BeforeValidator(coerce_array),
+    PlainSerializer(lambda a: array_to_json(a), when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "properties": {
+                "dtype": {"type": "string", "enum": sorted(ALLOWED_DTYPES)},
+                "shape": {"type": "array", "items": {"type": "integer"}},
+                "data": {"type": "string", "contentEncoding": "base64"},
+            },
+            "required": ["dtype", "shape", "data"],
+        }
+    ),
+]
+"""A numpy array field: validated from arrays, lists or the JSON form; dumped exactly to JSON."""

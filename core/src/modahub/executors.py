@@ -1,0 +1,209 @@
+"""The three executor interfaces: Encoder, Indexer, Generator.
+
+Constructors are cheap; heavy state (weights) is loaded in :meth:`Executor.warm_up`, which the
+public methods call on first use. The public methods check their inputs and outputs and call the
+``_``-prefixed methods that implementations provide.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from modahub.documents import Document
+
+Kind = Literal["encoder", "indexer", "generator"]
+Filter = dict[str, Any]
+"""Tag filter: every key must equal the value (or be one of the values, when a list is given)."""
+
+
+class ExecutorError(ValueError):
+    """An executor was given input it does not accept."""
+
+
+class SpaceMismatchError(ExecutorError):
+    """Vectors of different embedding spaces or dimensions were about to be compared."""
+
+
+def check_same_space(left: tuple[str, int], right: tuple[str, int], *, what: str = "vectors") -> None:
+    """Refuse to compare vectors from different spaces or of different dimensions."""
+    (lspace, ldim), (rspace, rdim) = left, right
+    if lspace != rspace:
+        raise SpaceMismatchError(
+            f"cannot compare {what}: space {lspace!r} vs {rspace!r}; use encoders of the same space"
+        )
+    if ldim != rdim:
+        raise SpaceMismatchError(f"cannot compare {what}: dimension {ldim} vs {rdim} in space {lspace!r}")
+
+
+def matches_filter(tags: dict[str, Any], flt: Filter | None) -> bool:
+    """True when ``tags`` satisfy the tag filter ``flt``."""
+    if not flt:
+        return True
+    for key, want in flt.items():
+        have = tags.get(key)
+        if isinstance(want, (list, tuple, set, frozenset)):
+            if have not in want:
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+class Executor(ABC):
+    """Common base: registry name, kind, accepted modalities, batch size, lazy warm-up."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[Kind]
+    modalities: ClassVar[tuple[str, ...]] = ()
+    batch_size: int = 32
+
+    _warm: bool = False
+
+    def warm_up(self) -> None:
+        """Load heavy state once; the public methods call it on first use."""
+        if not self._warm:
+            self._load()
+            self._warm = True
+
+    def _load(self) -> None:
+        """Load weights or other heavy state; override when there is any."""
+
+    def check_modalities(self, docs: Sequence[Document]) -> None:
+        """Raise a clear error for an empty batch or a document of a modality not accepted."""
+        if len(docs) == 0:
+            raise ExecutorError(f"{self.name or type(self).__name__}: empty batch; pass at least one document")
+        if "*" in self.modalities:
+            return
+        for i, doc in enumerate(docs):
+            if not isinstance(doc, Document):
+                raise ExecutorError(f"{self.name}: item {i} is a {type(doc).__name__}, expected a modahub Document")
+            if doc.modality not in self.modalities:
+                raise ExecutorError(
+                    f"{self.name}: document {i} (id {doc.id!r}) has modality {doc.modality!r}; "
+                    f"this executor accepts {', '.join(self.modalities)}"
+                )
+
+
+class Encoder(Executor):
+    """Maps documents to float32 vectors of size ``dim`` in the embedding space ``space``."""
+
+    kind: ClassVar[Kind] = "encoder"
+    space: ClassVar[str] = ""
+    dim: ClassVar[int] = 0
+
+    def encode(self, docs: Sequence[Document]) -> np.ndarray:
+        """Encode ``docs`` into an ``(n, dim)`` float32 array."""
+        self.check_modalities(docs)
+        self.warm_up()
+        vectors = np.asarray(self._encode(list(docs)))
+        if vectors.shape != (len(docs), self.dim):
+            raise ExecutorError(
+                f"{self.name}: produced shape {list(vectors.shape)}, contract is ({len(docs)}, {self.dim})"
+            )
+        return vectors.astype(np.float32, copy=False)
+
+    @abstractmethod
+    def _encode(self, docs: list[Document]) -> np.ndarray:
+        """Encode a non-empty list of accepted documents."""
+
+
+class Match(BaseModel):
+    """One search hit: the document id, its similarity score and the stored document."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    id: str
+    score: float
+    document: Document | None = None
+
+
+class Indexer(Executor):
+    """Stores embedded documents and finds the nearest ones to query vectors."""
+
+    kind: ClassVar[Kind] = "indexer"
+    modalities: ClassVar[tuple[str, ...]] = ("*",)
+
+    def __init__(self, space: str, dim: int, path: str | Path | None = None) -> None:
+        if dim <= 0:
+            raise ExecutorError(f"{self.name}: dim must be positive, got {dim}")
+        self.space, self.dim = space, int(dim)
+        self.path = Path(path) if path is not None else None
+
+    def add(self, docs: Sequence[Document]) -> None:
+        """Add documents that carry embeddings of this index's dimension."""
+        self.check_modalities(docs)
+        for i, doc in enumerate(docs):
+            if doc.embedding is None:
+                raise ExecutorError(f"{self.name}: document {i} (id {doc.id!r}) has no embedding; encode it first")
+            if doc.embedding.shape != (self.dim,):
+                raise SpaceMismatchError(
+                    f"{self.name}: document {i} embedding has dimension {doc.embedding.shape[0]}, index has {self.dim}"
+                )
+        self.warm_up()
+        self._add(list(docs))
+
+    def search(self, queries: np.ndarray, k: int = 10, filter: Filter | None = None) -> list[list[Match]]:
+        """The ``k`` best matches for each query vector, best first."""
+        q = np.asarray(queries, dtype=np.float32)
+        if q.ndim == 1:
+            q = q[None, :]
+        if q.ndim != 2 or q.shape[1] != self.dim:
+            raise SpaceMismatchError(f"{self.name}: queries of shape {list(q.shape)}, index dimension is {self.dim}")
+        if k <= 0:
+            raise ExecutorError(f"{self.name}: k must be positive, got {k}")
+        self.warm_up()
+        return self._search(q, k, filter)
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete documents by id; returns how many were removed."""
+        self.warm_up()
+        return self._delete(list(ids))
+
+    def __len__(self) -> int:
+        self.warm_up()
+        return self._count()
+
+    @abstractmethod
+    def _add(self, docs: list[Document]) -> None: ...
+
+    @abstractmethod
+    def _search(self, queries: np.ndarray, k: int, filter: Filter | None) -> list[list[Match]]: ...
+
+    @abstractmethod
+    def _delete(self, ids: list[str]) -> int: ...
+
+    @abstractmethod
+    def _count(self) -> int: ...
+
+
+class Generator(Executor):
+    """Makes new documents from prompts; each carries its recipe in ``provenance``."""
+
+    kind: ClassVar[Kind] = "generator"
+    output_modality: ClassVar[str] = ""
+
+    def generate(self, prompts: Sequence[str], n: int = 1, seed: int | None = None) -> list[Document]:
+        """``n`` documents per prompt; the same seed gives the same documents."""
+        if not prompts:
+            raise ExecutorError(f"{self.name}: no prompts given")
+        if n <= 0:
+            raise ExecutorError(f"{self.name}: n must be positive, got {n}")
+        self.warm_up()
+        seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else int(seed)
+        docs = self._generate(list(prompts), n, seed)
+        for doc in docs:
+            if doc.provenance is None:
+                raise ExecutorError(f"{self.name}: generated document {doc.id!r} lacks provenance")
+        return docs
+
+    @abstractmethod
+    def _generate(self, prompts: list[str], n: int, seed: int) -> list[Document]: ...
+
+    def parameters(self) -> dict[str, Any]:
+        """The constructor parameters to record in provenance (JSON-safe)."""
+        return {}

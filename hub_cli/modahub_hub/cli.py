@@ -1,0 +1,69 @@
+"""The ``modahub`` command line: a click group whose commands are imported only when invoked.
+
+``modahub --help`` imports click and nothing else of weight; each command lives in its own module
+under :mod:`modahub_hub.commands`. Commands that plugins add (declared in their manifests) are
+resolved through the plugin manager on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import click
+
+# name -> (module:attribute, one-line help shown by --help without importing the module)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "plugins": ("modahub_hub.commands.inspect:plugins", "Installed plugins, versions and status."),
+    "list": ("modahub_hub.commands.inspect:list_executors", "Executors of installed plugins (no plugin code runs)."),
+    "info": ("modahub_hub.commands.inspect:info", "Details of an installed executor or plugin."),
+    "doctor": ("modahub_hub.commands.inspect:doctor", "Check the environment and report broken plugins."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports each command's module only when that command runs or shows help."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        if name in COMMANDS:
+            module, attr = COMMANDS[name][0].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return self._plugin_command(name)
+
+    def _plugin_command(self, name: str) -> click.Command | None:
+        from modahub.plugins import PluginError, manager
+
+        try:
+            record = manager().load_command_provider(name)
+        except PluginError as exc:
+            raise click.ClickException(str(exc)) from None
+        if record is None:
+            return None
+        if record.status != "loaded":
+            raise click.ClickException(f"command {name!r} comes from plugin {record.dist}, which is broken: {record.error}")
+        manager().pm.subset_hook_caller(
+            "register_commands", [p for n, p in manager().pm.list_name_plugin() if n != record.name]
+        )(cli=self)
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_) for name, (_, help_) in sorted(COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="modahub", prog_name="modahub")
+def cli() -> None:
+    """modahub: share and reuse multimodal AI executors (encode, index, generate)."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    cli()

@@ -1,0 +1,154 @@
+"""Commands that inspect what is installed: plugins, list, info, doctor."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from typing import Any
+
+import click
+
+from modahub_hub.output import UserError, emit_json, print_table
+
+
+def _manager() -> Any:
+    from modahub.plugins import PluginError, manager
+
+    try:
+        return manager()
+    except PluginError as exc:  # strict mode
+        raise UserError(str(exc)) from None
+
+
+def _load_all(mgr: Any) -> list[Any]:
+    from modahub.plugins import PluginError
+
+    try:
+        return mgr.load_all()
+    except PluginError as exc:  # strict mode
+        raise UserError(str(exc)) from None
+
+
+def _record_json(record: Any) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "distribution": record.dist,
+        "version": record.version,
+        "module": record.module,
+        "status": record.status,
+        "error": record.error,
+        "fix": record.fix,
+        "executors": [s.name for s in record.manifest.executors] if record.manifest else [],
+    }
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins(as_json: bool) -> None:
+    """Installed plugins, versions and status (loads each in its own guard)."""
+    records = _load_all(_manager())
+    if as_json:
+        emit_json([_record_json(r) for r in records])
+        return
+    if not records:
+        click.echo("No plugins installed. Find some with 'modahub search' and install with 'modahub install'.")
+        return
+    print_table(
+        "Installed plugins",
+        ["plugin", "distribution", "version", "status", "error"],
+        [(r.name, r.dist, r.version, r.status, r.error) for r in records],
+    )
+
+
+def _spec_json(record: Any, spec: Any) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "modalities": spec.modalities,
+        "space": spec.space,
+        "dim": spec.dim,
+        "output_modality": spec.output_modality,
+        "summary": spec.summary,
+        "plugin": record.name,
+        "distribution": record.dist,
+        "version": record.version,
+    }
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--kind", type=click.Choice(["encoder", "indexer", "generator"]), help="Only this kind.")
+@click.option("--modality", help="Only executors accepting this modality.")
+def list_executors(as_json: bool, kind: str | None, modality: str | None) -> None:
+    """Executors of installed plugins, read from their manifests (no plugin code runs)."""
+    specs = [
+        _spec_json(r, s)
+        for r, s in _manager().executor_specs()
+        if (kind is None or s.kind == kind) and (modality is None or modality in s.modalities or "*" in s.modalities)
+    ]
+    if as_json:
+        emit_json(specs)
+        return
+    print_table(
+        "Executors",
+        ["name", "kind", "modalities", "space", "dim", "plugin"],
+        [(s["name"], s["kind"], ", ".join(s["modalities"]), s["space"], s["dim"], s["distribution"]) for s in specs],
+    )
+
+
+@click.command("info")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(name: str, as_json: bool) -> None:
+    """Details of an installed executor or plugin NAME."""
+    from modahub.plugins import UnknownExecutorError
+
+    mgr = _manager()
+    try:
+        record, spec = mgr.find_executor(name)
+        data = _spec_json(record, spec) | {"extras": spec.extras}
+    except UnknownExecutorError:
+        record = mgr.records.get(name) or next((r for r in mgr.records.values() if r.dist == name), None)
+        if record is None:
+            raise UserError(
+                f"{name!r} is neither an installed executor nor an installed plugin; "
+                "see 'modahub list' and 'modahub plugins'"
+            ) from None
+        data = _record_json(record)
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        click.echo(f"{key:>16}: {value}")
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def doctor(as_json: bool) -> None:
+    """Check the environment and report broken plugins with the reason and a fix."""
+    import modahub
+    from modahub.plugins import LOAD_ENV, STRICT_ENV
+
+    mgr = _manager()
+    records = _load_all(mgr)
+    broken = [r for r in records if r.status == "broken"]
+    report = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "executable": sys.executable,
+        "modahub_core": modahub.__version__,
+        "strict": mgr.strict,
+        "plugins": len(records),
+        "broken": [_record_json(r) for r in broken],
+    }
+    if as_json:
+        emit_json(report)
+    else:
+        for key in ("python", "platform", "executable", "modahub_core", "strict", "plugins"):
+            click.echo(f"{key:>13}: {report[key]}")
+        click.echo(f"{'environment':>13}: {STRICT_ENV}=1 makes plugin failures fatal; {LOAD_ENV} selects plugins")
+        for r in broken:
+            click.secho(f"BROKEN {r.name} ({r.dist} {r.version}): {r.error}", fg="red", err=True)
+            click.echo(f"   fix: {r.fix}", err=True)
+        if not broken:
+            click.secho("All plugins load.", fg="green")

@@ -1,0 +1,1 @@
+"""modahub-exact-index: an exact in-memory vector index."""
