@@ -225,7 +225,9 @@ class PluginManager:
         record, _ = self.find_executor(name)
         self.load(record)
         if record.status != "loaded":
-            raise PluginError(f"executor {name!r} is unavailable: plugin {record.dist} is broken: {record.error}. Fix: {record.fix}")
+            raise PluginError(
+                f"executor {name!r} is unavailable: plugin {record.dist} is broken: {record.error}. Fix: {record.fix}"
+            )
         return record.executors[name]
 
     def load_modality_provider(self, modality: str) -> None:
