@@ -94,8 +94,9 @@ class Encoder(Executor):
     """Maps documents to float32 vectors of size ``dim`` in the embedding space ``space``."""
 
     kind: ClassVar[Kind] = "encoder"
-    space: ClassVar[str] = ""
-    dim: ClassVar[int] = 0
+    space: str = ""
+    """Embedding space name; a class constant, or set in ``__init__`` when it depends on parameters."""
+    dim: int = 0
 
     def encode(self, docs: Sequence[Document]) -> np.ndarray:
         """Encode ``docs`` into an ``(n, dim)`` float32 array."""

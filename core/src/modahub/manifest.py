@@ -31,8 +31,10 @@ class ExecutorSpec(BaseModel):
     name: str = Field(description="registry name, unique across plugins, e.g. 'minilm-text'")
     kind: Literal["encoder", "indexer", "generator"]
     modalities: list[str] = Field(min_length=1, description="accepted modalities ('*' for any)")
-    space: str | None = Field(default=None, description="embedding space of an encoder")
-    dim: int | None = Field(default=None, gt=0, description="vector size of an encoder")
+    space: str | None = Field(
+        default=None, description="embedding space of an encoder; omit (with dim) when set by parameters, e.g. a model id"
+    )
+    dim: int | None = Field(default=None, gt=0, description="vector size of an encoder (omit with space, see above)")
     output_modality: str | None = Field(default=None, description="what a generator makes")
     summary: str = ""
     extras: list[str] = Field(default_factory=list, description="requirements beyond the plugin's own")
@@ -46,8 +48,10 @@ class ExecutorSpec(BaseModel):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> ExecutorSpec:
-        if self.kind == "encoder" and (self.space is None or self.dim is None):
-            raise ValueError(f"encoder {self.name!r} must declare space and dim")
+        if self.kind == "encoder" and (self.space is None) != (self.dim is None):
+            raise ValueError(
+                f"encoder {self.name!r} must declare both space and dim, or neither when they depend on its parameters"
+            )
         if self.kind == "generator" and self.output_modality is None:
             raise ValueError(f"generator {self.name!r} must declare output_modality")
         return self
