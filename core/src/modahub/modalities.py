@@ -1,8 +1,8 @@
 """The open set of modalities: a name, a payload schema and a description.
 
 Built-in modalities and those of plugins are registered through the same
-``register_modalities`` hook. An unknown name makes the registry ask the plugin manager for a
-plugin whose static manifest declares it, and load that plugin once.
+``register_modalities`` hook into the plugin manager's registry. An unknown name makes the
+manager load the plugin whose static manifest declares it.
 """
 
 from __future__ import annotations
@@ -34,38 +34,15 @@ class Modality:
             raise TypeError(f"modality {self.name!r}: payload must be a subclass of modahub.Payload")
 
 
-_registry: dict[str, Modality] = {}
-
-
-def register(modality: Modality) -> None:
-    """Add a modality; registering a different schema under a taken name is an error."""
-    existing = _registry.get(modality.name)
-    if existing is not None and existing.payload is not modality.payload:
-        raise ValueError(
-            f"modality {modality.name!r} is already registered with payload "
-            f"{existing.payload.__module__}.{existing.payload.__qualname__}"
-        )
-    _registry[modality.name] = modality
-
-
 def get(name: str) -> Modality:
     """The modality called ``name``, loading the plugin that declares it if needed."""
-    if name not in _registry:
-        from modahub.plugins import manager
+    from modahub.plugins import manager
 
-        manager().load_modality_provider(name)
-    try:
-        return _registry[name]
-    except KeyError:
-        raise UnknownModalityError(
-            f"unknown modality {name!r}; known: {', '.join(sorted(_registry))}. "
-            "Install a plugin that provides it (modahub search --modality NAME)"
-        ) from None
+    return manager().modality(name)
 
 
 def known() -> dict[str, Modality]:
-    """All modalities registered so far (built-ins after the plugin manager starts)."""
+    """All modalities registered so far: the built-ins and those of loaded plugins."""
     from modahub.plugins import manager
 
-    manager()
-    return dict(_registry)
+    return dict(manager().modalities)

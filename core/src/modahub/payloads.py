@@ -106,8 +106,9 @@ class ImagePayload(Payload):
                          expected="an H×W×C uint8 array with C in 1, 3, 4")
 
     def read(self, uri: str) -> dict[str, Any]:
+        path = local_path(uri)
         pil = _require("PIL.Image", "image")
-        with pil.Image.open(local_path(uri)) as img:
+        with pil.Image.open(path) as img:
             pixels = np.asarray(img.convert("RGB" if img.mode not in ("L", "RGBA") else img.mode))
         return {"pixels": pixels[..., None] if pixels.ndim == 2 else pixels}
 
@@ -152,8 +153,9 @@ class VideoPayload(Payload):
                          expected="a T×H×W×C uint8 array with C in 1, 3, 4")
 
     def read(self, uri: str) -> dict[str, Any]:
+        path = local_path(uri)
         av = _require("av", "video")
-        with av.open(str(local_path(uri))) as container:
+        with av.open(str(path)) as container:
             stream = container.streams.video[0]
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
             fps = float(stream.average_rate or 25)
@@ -178,8 +180,9 @@ class MeshPayload(Payload):
                 raise ValueError(f"faces: index {int(self.faces.max())} out of range for {len(self.vertices)} vertices")
 
     def read(self, uri: str) -> dict[str, Any]:
+        path = local_path(uri)
         trimesh = _require("trimesh", "mesh")
-        mesh = trimesh.load(str(local_path(uri)), force="mesh")
+        mesh = trimesh.load(str(path), force="mesh")
         return {"vertices": np.asarray(mesh.vertices), "faces": np.asarray(mesh.faces)}
 
 
@@ -195,8 +198,9 @@ class PointCloudPayload(Payload):
                          expected="an N×3 float array")
 
     def read(self, uri: str) -> dict[str, Any]:
+        path = local_path(uri)
         trimesh = _require("trimesh", "mesh")
-        loaded = trimesh.load(str(local_path(uri)))
+        loaded = trimesh.load(str(path))
         return {"points": np.asarray(loaded.vertices)}
 
 

@@ -22,6 +22,7 @@ import pluggy
 
 from modahub import hookspecs
 from modahub.manifest import ExecutorSpec, Manifest, ManifestError, read_manifest
+from modahub.modalities import Modality, UnknownModalityError
 
 ENTRY_POINT_GROUP = "modahub"
 STRICT_ENV = "MODAHUB_STRICT_PLUGINS"
@@ -82,15 +83,38 @@ class PluginManager:
         self.pm = pluggy.PluginManager("modahub")
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
+        self.modalities: dict[str, Modality] = {}
         self._register_builtins()
         for ep in entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps:
             self._discover(ep)
 
     def _register_builtins(self) -> None:
-        from modahub import builtins, modalities
+        from modahub import builtins
 
         self.pm.register(builtins, name="builtins")
-        self.pm.hook.register_modalities(register=modalities.register)
+        self.pm.hook.register_modalities(register=self.register_modality)
+
+    def register_modality(self, modality: Modality) -> None:
+        """Add a modality; registering a different schema under a taken name is an error."""
+        existing = self.modalities.get(modality.name)
+        if existing is not None and existing.payload is not modality.payload:
+            raise ValueError(
+                f"modality {modality.name!r} is already registered with payload "
+                f"{existing.payload.__module__}.{existing.payload.__qualname__}"
+            )
+        self.modalities[modality.name] = modality
+
+    def modality(self, name: str) -> Modality:
+        """The modality called ``name``, loading the plugin whose manifest declares it if needed."""
+        if name not in self.modalities:
+            self.load_modality_provider(name)
+        try:
+            return self.modalities[name]
+        except KeyError:
+            raise UnknownModalityError(
+                f"unknown modality {name!r}; known: {', '.join(sorted(self.modalities))}. "
+                "Install a plugin that provides it (modahub search --modality NAME)"
+            ) from None
 
     def _discover(self, ep: EntryPoint) -> None:
         dist = ep.dist
@@ -129,8 +153,14 @@ class PluginManager:
         return [(r, spec) for r in self.active() for spec in r.manifest.executors]  # type: ignore[union-attr]
 
     def find_executor(self, name: str) -> tuple[PluginRecord, ExecutorSpec]:
-        """The plugin and manifest entry declaring executor ``name``."""
-        found = [(r, s) for r, s in self.executor_specs() if s.name == name]
+        """The plugin and manifest entry declaring executor ``name``; a broken provider is an error."""
+        found = [
+            (r, s)
+            for r in self.records.values()
+            if r.manifest is not None and r.status != "disabled"
+            for s in r.manifest.executors
+            if s.name == name
+        ]
         if not found:
             known = ", ".join(sorted(s.name for _, s in self.executor_specs())) or "none installed"
             raise UnknownExecutorError(
@@ -179,14 +209,12 @@ class PluginManager:
         return list(self.records.values())
 
     def _modality_registrar(self, record: PluginRecord) -> Any:
-        from modahub import modalities
-
         declared = {m.name for m in record.manifest.modalities}  # type: ignore[union-attr]
 
-        def register(modality: modalities.Modality) -> None:
+        def register(modality: Modality) -> None:
             if modality.name not in declared:
                 raise ManifestError(f"registers modality {modality.name!r} that its manifest does not declare")
-            modalities.register(modality)
+            self.register_modality(modality)
 
         return register
 
