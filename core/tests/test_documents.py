@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import wave
 
-import modahub
 import numpy as np
 import pytest
+from pydantic import ValidationError
+
+import modahub
 from modahub import Document
 from modahub.arrays import dumps_array, loads_array
-from pydantic import ValidationError
 
 GOOD = {
     "text": {"text": "a red bicycle"},

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import modahub
 import numpy as np
 import pytest
+
+import modahub
 from modahub.documents import Provenance
 from modahub.executors import Encoder, ExecutorError, Generator, SpaceMismatchError, check_same_space, matches_filter
 

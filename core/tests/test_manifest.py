@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from modahub.manifest import ManifestError, parse_manifest
 
 GOOD = """

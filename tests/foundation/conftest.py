@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from modahub import plugins
 
 TOY_MANIFEST = """

@@ -6,6 +6,7 @@ import json
 import sys
 
 from click.testing import CliRunner
+
 from modahub_hub.cli import cli
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-import modahub
 import numpy as np
 import pytest
+
+import modahub
 from modahub import Document, plugins
 
 
