@@ -1,0 +1,75 @@
+"""Documents from files: the modality follows the file extension; ``.jsonl`` holds documents as JSON lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from modahub.documents import Document
+
+EXTENSIONS: dict[str, str] = {
+    **dict.fromkeys((".txt", ".md"), "text"),
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"), "image"),
+    **dict.fromkeys((".wav", ".flac", ".ogg", ".mp3"), "audio"),
+    **dict.fromkeys((".mp4", ".webm", ".avi", ".mov"), "video"),
+    **dict.fromkeys((".obj", ".ply", ".stl", ".glb"), "mesh"),
+    ".csv": "timeseries",
+}
+
+
+class InputError(ValueError):
+    """A file could not be turned into documents."""
+
+
+def modality_of(path: str | Path) -> str:
+    """The modality a file's extension stands for."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise InputError(
+            f"{path}: unknown file type {suffix or '(none)'}; known: {', '.join(sorted(EXTENSIONS))} and .jsonl (documents)"
+        )
+    return EXTENSIONS[suffix]
+
+
+def document_from_file(path: str | Path, *, modality: str | None = None, doc_id: str | None = None) -> Document:
+    """A loaded document read from ``path`` (id: the file name unless ``doc_id`` is given)."""
+    path = Path(path)
+    modality = modality or modality_of(path)
+    try:
+        doc = Document(id=doc_id or path.name, modality=modality, payload={"uri": str(path)}, tags={"source": path.name})
+        return doc.load()
+    except (ValidationError, ValueError, OSError) as exc:
+        raise InputError(f"{path}: cannot read as {modality}: {exc}") from None
+
+
+def documents_from_jsonl(path: str | Path) -> list[Document]:
+    """Documents stored one JSON object per line."""
+    docs = []
+    with Path(path).open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                try:
+                    docs.append(Document.model_validate_json(line))
+                except ValidationError as exc:
+                    raise InputError(f"{path}:{number}: not a document: {exc.errors()[0]['msg']}") from None
+    return docs
+
+
+def documents_from_paths(paths: Iterable[str | Path]) -> list[Document]:
+    """Documents from files, ``.jsonl`` files and folders (read recursively, in name order)."""
+    docs: list[Document] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            docs.extend(document_from_file(p, doc_id=str(p.relative_to(path))) for p in files if p.suffix.lower() in EXTENSIONS)
+            docs.extend(d for p in files if p.suffix.lower() == ".jsonl" for d in documents_from_jsonl(p))
+        elif path.suffix.lower() == ".jsonl":
+            docs.extend(documents_from_jsonl(path))
+        elif path.is_file():
+            docs.append(document_from_file(path))
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return docs

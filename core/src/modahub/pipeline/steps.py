@@ -1,0 +1,134 @@
+"""Pipeline steps, the typed flows between them, and the built-in segmenters.
+
+A :class:`Step` names an executor by its registry name (``uses``) with parameters (``with`` in
+YAML). What travels along an edge is described by a :class:`Flow`: documents (of some modalities,
+raw or embedded in a space of some dimension), prompts, or search matches. Build-time validation
+compares the flow a step receives with the flow it expects.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from modahub.documents import Document
+
+_STEP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+INPUT = "input"
+"""The name under which the pipeline's own input appears in messages and ``needs``."""
+
+
+class Step(BaseModel):
+    """One named step: an executor (by registry name) with its parameters and the steps it reads from.
+
+    ``needs`` empty means the step reads the pipeline input. ``op`` picks what an index step does
+    (``add``, the default, or ``search``); other kinds have a single operation.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    name: str
+    uses: str = Field(description="registry name of an executor, e.g. 'minilm-text', or a built-in segmenter")
+    params: dict[str, Any] = Field(default_factory=dict, alias="with")
+    needs: list[str] = Field(default_factory=list)
+    op: Literal["add", "search"] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _STEP_NAME.match(value) or value == INPUT:
+            raise ValueError(f"step name {value!r} must be letters, digits, '-' or '_' (and not {INPUT!r})")
+        return value
+
+    def label(self) -> str:
+        """``'name' (uses)`` for messages."""
+        return f"step {self.name!r} ({self.uses})"
+
+
+FlowKind = Literal["docs", "prompts", "matches"]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What a step outputs: its kind, modalities (None: whatever arrives) and embedding space."""
+
+    kind: FlowKind
+    source: str
+    modalities: frozenset[str] | None = None
+    space: str | None = None
+    dim: int | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.space is not None
+
+    def describe(self) -> str:
+        """Human words for messages, e.g. ``embedded image documents (space 'x', dim 8)``."""
+        if self.kind != "docs":
+            return self.kind
+        mods = "any-modality" if self.modalities is None else "/".join(sorted(self.modalities))
+        if self.embedded:
+            return f"embedded {mods} documents (space {self.space!r}, dim {self.dim})"
+        return f"raw {mods} documents"
+
+    def origin(self) -> str:
+        return "the pipeline input" if self.source == INPUT else f"step {self.source!r}"
+
+
+class Segmenter:
+    """A built-in step that splits documents of ``splits`` modalities before encoding (no plugin needed).
+
+    It reads documents of every modality and passes the others through unchanged, so that it can
+    sit between the input and all of an app's encoders.
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[str] = "segmenter"
+    modalities: ClassVar[tuple[str, ...]] = ("*",)
+    splits: ClassVar[tuple[str, ...]]
+    batch_size: int = 256
+
+    def segment(self, doc: Document) -> list[Document]:
+        """The pieces of ``doc`` (``[doc]`` for a modality it does not split)."""
+        return self._split(doc) if doc.modality in self.splits else [doc]
+
+    def _split(self, doc: Document) -> list[Document]:
+        raise NotImplementedError
+
+
+class TextPassages(Segmenter):
+    """Split long texts into passages of ``words`` words (overlapping by ``overlap``).
+
+    A passage gets the id ``<parent id>#<n>`` and the tags of its parent plus ``parent`` and
+    ``passage``; a text no longer than one passage is kept as it is.
+    """
+
+    name = "text-passages"
+    splits = ("text",)
+
+    def __init__(self, words: int = 64, overlap: int = 0) -> None:
+        if words <= 0 or not 0 <= overlap < words:
+            raise ValueError(f"text-passages: need words > 0 and 0 <= overlap < words, got words={words}, overlap={overlap}")
+        self.words, self.overlap = int(words), int(overlap)
+
+    def _split(self, doc: Document) -> list[Document]:
+        tokens = (doc.payload.load().text or "").split()  # type: ignore[attr-defined]
+        if len(tokens) <= self.words:
+            return [doc]
+        stride = self.words - self.overlap
+        starts = range(0, max(len(tokens) - self.overlap, 1), stride)
+        return [
+            Document(
+                id=f"{doc.id}#{n}",
+                modality="text",
+                payload={"text": " ".join(tokens[s : s + self.words])},
+                tags={**doc.tags, "parent": doc.id, "passage": n},
+            )
+            for n, s in enumerate(starts)
+        ]
+
+
+SEGMENTERS: dict[str, type[Segmenter]] = {TextPassages.name: TextPassages}
+"""Built-in segmenters by name; every other ``uses`` resolves through the plugin registry."""
