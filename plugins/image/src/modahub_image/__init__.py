@@ -1,0 +1,1 @@
+"""modahub-image: image encoders (digits-image, offline; clip-image, your CLIP weights)."""

@@ -1,0 +1,14 @@
+"""Hook implementations of the image plugin."""
+
+from collections.abc import Callable
+
+from modahub.hookspecs import hookimpl
+
+
+@hookimpl
+def register_executors(register: Callable[[type], None]) -> None:
+    from modahub_image.clip import ClipImageEncoder
+    from modahub_image.digits import DigitsImageEncoder
+
+    register(DigitsImageEncoder)
+    register(ClipImageEncoder)
