@@ -1,0 +1,1 @@
+"""modahub-embedded-index: persistent vector indexes (SQLite + faiss), exact and HNSW."""

@@ -1,0 +1,199 @@
+"""The fast half of the index: vectors in memory, searched with faiss.
+
+Every vector sits at a position; ``rowids[position]`` is its row id in the document store and
+rises with the position, so a row id is found with a binary search. Scores are inner products
+(cosine similarity for normalised vectors).
+
+- :class:`FlatVectors` is exact: one float32 matrix, searched by BLAS through ``faiss.knn``
+  (the kernel of ``faiss.IndexFlatIP``); deleting compacts the matrix.
+- :class:`HnswVectors` is approximate: a ``faiss.IndexHNSWFlat`` graph. Deleted vectors stay in the
+  graph as tombstones that searches skip; the graph is saved to a snapshot folder and loaded back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from modahub.arrays import dumps_array, loads_array
+
+_IP = faiss.METRIC_INNER_PRODUCT
+_BLOCK = 65_536  # rows gathered at once for a filtered exact search
+
+
+def top_k(scores: np.ndarray, positions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best (score, position) pairs of each row, best first; missing ones have position -1."""
+    scores = np.where(positions < 0, -np.inf, scores)
+    if scores.shape[1] > k:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        scores, positions = np.take_along_axis(scores, part, 1), np.take_along_axis(positions, part, 1)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    return np.take_along_axis(scores, order, 1), np.take_along_axis(positions, order, 1)
+
+
+def exact_search(queries: np.ndarray, matrix: np.ndarray, k: int, subset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-``k`` inner products of ``queries`` against ``matrix`` rows (all, or the positions in ``subset``)."""
+    if subset is None:
+        return faiss.knn(queries, matrix, min(k, len(matrix)), metric=_IP)
+    scores, found = [], []
+    for lo in range(0, subset.size, _BLOCK):
+        block = subset[lo : lo + _BLOCK]
+        s, p = faiss.knn(queries, np.ascontiguousarray(matrix[block]), min(k, block.size), metric=_IP)
+        scores.append(s)
+        found.append(np.where(p < 0, -1, block[np.maximum(p, 0)]))
+    return top_k(np.hstack(scores), np.hstack(found), min(k, subset.size))
+
+
+class Vectors:
+    """Positions ↔ row ids, shared by both kinds."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self.rowids = np.zeros(0, dtype=np.int64)
+
+    @property
+    def last_rowid(self) -> int:
+        return int(self.rowids[-1]) if self.rowids.size else 0
+
+    def positions(self, rowids: np.ndarray) -> np.ndarray:
+        """Positions of the live vectors among ``rowids`` (unknown or deleted ones are left out)."""
+        at = np.searchsorted(self.rowids, rowids)
+        inside = at < self.rowids.size
+        at = at[inside]
+        return at[(self.rowids[at] == rowids[inside]) & self._live_at(at)]
+
+    def _live_at(self, positions: np.ndarray) -> np.ndarray:
+        return np.ones(positions.size, dtype=bool)
+
+
+class FlatVectors(Vectors):
+    """Exact search over a growable float32 matrix."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self._matrix = np.zeros((1024, dim), dtype=np.float32)
+
+    @property
+    def count(self) -> int:
+        return self.rowids.size
+
+    def matrix(self) -> np.ndarray:
+        return self._matrix[: self.count]
+
+    def add(self, rowids: np.ndarray, vectors: np.ndarray) -> None:
+        n, need = self.count, self.count + len(rowids)
+        if need > len(self._matrix):
+            grown = np.zeros((max(need, 2 * len(self._matrix)), self.dim), dtype=np.float32)
+            grown[:n] = self._matrix[:n]
+            self._matrix = grown
+        self._matrix[n:need] = vectors
+        self.rowids = np.concatenate([self.rowids, rowids])
+
+    def remove(self, rowids: np.ndarray) -> None:
+        doomed = self.positions(rowids)
+        if doomed.size:
+            keep = np.setdiff1d(np.arange(self.count), doomed, assume_unique=True)
+            self._matrix[: keep.size] = self._matrix[keep]
+            self.rowids = self.rowids[keep]
+
+    def search(self, queries: np.ndarray, k: int, subset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        return exact_search(queries, self.matrix(), k, subset)
+
+
+class HnswVectors(Vectors):
+    """Approximate search with a faiss HNSW graph (``m`` links per node, ``ef_construction`` when building)."""
+
+    def __init__(self, dim: int, m: int, ef_construction: int, exact_below: int) -> None:
+        super().__init__(dim)
+        self.params = {"m": m, "ef_construction": ef_construction}
+        self.exact_below = exact_below
+        self.graph = faiss.IndexHNSWFlat(dim, m, _IP)
+        self.graph.hnsw.efConstruction = ef_construction
+        self.live = np.zeros(0, dtype=bool)
+        self._bitmap: tuple[np.ndarray, faiss.IDSelectorBitmap] | None = None
+        self.dirty = False
+
+    @property
+    def count(self) -> int:
+        return int(self.live.sum())
+
+    def _live_at(self, positions: np.ndarray) -> np.ndarray:
+        return self.live[positions]
+
+    def matrix(self) -> np.ndarray:
+        """The stored vectors (a view into the graph's storage), tombstones included."""
+        storage = faiss.downcast_index(self.graph.storage)
+        return faiss.rev_swig_ptr(storage.get_xb(), self.graph.ntotal * self.dim).reshape(self.graph.ntotal, self.dim)
+
+    def add(self, rowids: np.ndarray, vectors: np.ndarray) -> None:
+        self.graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        self.rowids = np.concatenate([self.rowids, rowids])
+        self.live = np.concatenate([self.live, np.ones(len(rowids), dtype=bool)])
+        self._bitmap, self.dirty = None, True
+
+    def remove(self, rowids: np.ndarray) -> None:
+        doomed = self.positions(rowids)
+        if doomed.size:
+            self.live[doomed] = False
+            self._bitmap, self.dirty = None, True
+
+    def _selector(self, allowed: np.ndarray | None) -> faiss.IDSelectorBitmap | None:
+        """A faiss selector for the allowed positions (``None``: every live one); keeps its bitmap alive."""
+        if allowed is None:
+            if self.live.all():
+                return None
+            if self._bitmap is None:
+                bits = np.packbits(self.live, bitorder="little")
+                self._bitmap = (bits, faiss.IDSelectorBitmap(self.live.size, faiss.swig_ptr(bits)))
+            return self._bitmap[1]
+        mask = np.zeros(self.live.size, dtype=bool)
+        mask[allowed] = True
+        bits = np.packbits(mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(mask.size, faiss.swig_ptr(bits))
+        selector.keepalive = bits  # the selector reads the numpy buffer
+        return selector
+
+    def search(
+        self, queries: np.ndarray, k: int, subset: np.ndarray | None, ef_search: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Graph search; a filter that leaves at most ``exact_below`` vectors is answered exactly instead."""
+        if subset is not None and subset.size <= self.exact_below:
+            return exact_search(queries, self.matrix(), k, subset)
+        k = min(k, self.count if subset is None else subset.size)
+        params = faiss.SearchParametersHNSW(efSearch=max(ef_search, k))
+        selector = self._selector(subset)
+        if selector is not None:
+            params.sel = selector
+        return self.graph.search(queries, k, params=params)
+
+    def save(self, folder: Path) -> None:
+        """Write the graph, its row ids and parameters into a new ``folder``, each file synced to disk."""
+        folder.mkdir()
+        faiss.write_index(self.graph, str(folder / "graph.faiss"))
+        (folder / "rowids.mha").write_bytes(dumps_array(self.rowids))
+        (folder / "params.json").write_text(json.dumps({**self.params, "dim": self.dim}))
+        for name in ("graph.faiss", "rowids.mha", "params.json", "."):
+            fd = os.open(folder / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self.dirty = False
+
+    def load(self, folder: Path, live_rowids: np.ndarray) -> None:
+        """Read a snapshot written by :meth:`save`; vectors whose rows are gone become tombstones."""
+        params = json.loads((folder / "params.json").read_text())
+        if params != {**self.params, "dim": self.dim}:
+            raise ValueError(f"snapshot {folder} was built with {params}, not {self.params} (dim {self.dim})")
+        graph = faiss.read_index(str(folder / "graph.faiss"))
+        rowids = loads_array((folder / "rowids.mha").read_bytes())
+        if graph.ntotal != rowids.size or graph.d != self.dim:
+            raise ValueError(f"snapshot {folder} is inconsistent: {graph.ntotal} vectors, {rowids.size} row ids")
+        graph.hnsw.efConstruction = self.params["ef_construction"]
+        self.graph, self.rowids = graph, rowids
+        self.live = np.isin(rowids, live_rowids)
+        self._bitmap, self.dirty = None, False
