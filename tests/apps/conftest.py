@@ -66,3 +66,39 @@ def app_file(tmp_path: Path, toys: Path) -> Path:
     path = tmp_path / "app.yml"
     path.write_text(APP_YAML)
     return path
+
+
+class ServerThread:
+    """A uvicorn server for a FastAPI app on 127.0.0.1 (ephemeral port) in a background thread."""
+
+    def __init__(self, api) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=0, log_level="error", lifespan="on"))
+        self.thread = None
+
+    def __enter__(self) -> str:
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def kit():
+    """The helpers of this conftest (test modules cannot import it under --import-mode=importlib)."""
+    import types
+
+    return types.SimpleNamespace(corpus=corpus, flat_image=flat_image, tone=tone, ServerThread=ServerThread, TOYS=TOYS)

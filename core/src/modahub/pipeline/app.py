@@ -203,24 +203,34 @@ class App:
         node = self.pipeline("encode").nodes[self.spec.encoders[0].step_name]
         return node.flow.space or "", node.flow.dim or 0
 
+    def run(self, shape: Shape, inputs: Sequence[Any], *, k: int = 10, filter: Filter | None = None, n: int = 1,
+            seed: int | None = None, generator: str | None = None, progress: ProgressFn | None = None) -> RunResult:
+        """Run the pipeline of ``shape`` on documents (or prompts, for ``generate``) with the local runner."""
+        pipe = self.pipeline(shape, generator=generator)
+        return LocalRunner(pipe, progress=progress).run(inputs, k=k, filter=filter, n=n, seed=seed)
+
     def encode(self, docs: Sequence[Document], *, progress: ProgressFn | None = None) -> np.ndarray:
         """Embed documents of any accepted modality; rows in input order."""
-        result = LocalRunner(self.pipeline("encode"), progress=progress).run(docs)
+        result = self.run("encode", docs, progress=progress)
         return np.stack([d.embedding for d in result.documents]).astype(np.float32, copy=False)
 
     def index(self, docs: Sequence[Document], *, progress: ProgressFn | None = None) -> RunResult:
         """Segment, encode and add documents to the index (saved when it lives at a path)."""
-        return LocalRunner(self.pipeline("index"), progress=progress).run(docs)
+        return self.run("index", docs, progress=progress)
 
     def search(self, queries: Sequence[Document], *, k: int = 10, filter: Filter | None = None,
                progress: ProgressFn | None = None) -> RunResult:
         """The ``k`` best matches for each query document, of any accepted modality."""
-        return LocalRunner(self.pipeline("search"), progress=progress).run(queries, k=k, filter=filter)
+        return self.run("search", queries, k=k, filter=filter, progress=progress)
 
     def generate(self, prompts: Sequence[str], *, n: int = 1, seed: int | None = None, generator: str | None = None,
                  progress: ProgressFn | None = None) -> RunResult:
         """Generate ``n`` documents per prompt, encode them and add them to the index when the app can."""
-        return LocalRunner(self.pipeline("generate", generator=generator), progress=progress).run(prompts, n=n, seed=seed)
+        return self.run("generate", prompts, n=n, seed=seed, generator=generator, progress=progress)
+
+    def indexer(self) -> Any:
+        """The app's index executor (None without one)."""
+        return self._executors.get(self.spec.index.step_name) if self.spec.index else None
 
     def describe(self) -> dict[str, Any]:
         """A JSON-safe summary: name, space, dim, accepted modalities, steps of each shape."""

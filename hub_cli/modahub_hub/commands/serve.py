@@ -1,0 +1,39 @@
+"""``modahub serve APP``: serve an app over HTTP with FastAPI and uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import click
+
+from modahub_hub.commands.run import load_app
+from modahub_hub.output import warn
+
+
+@click.command("serve")
+@click.argument("app_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless you mean otherwise).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--queue", "queue", default=64, show_default=True, type=click.IntRange(min=1),
+              help="Requests accepted at once (running or waiting); more get 503 with Retry-After.")
+@click.option("--grace", default=30, show_default=True, type=click.IntRange(min=0),
+              help="Seconds to let accepted requests finish on shutdown (Ctrl-C / SIGTERM).")
+@click.option("--log-level", default="warning", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(app_file: Path, host: str, port: int, queue: int, grace: int, log_level: str) -> None:
+    """Serve APP_FILE: POST /encode /index /search /generate /upload/…; GET /health /ready /info /docs."""
+    import uvicorn
+
+    from modahub_hub.serve import create_app
+
+    app = load_app(app_file)
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        warn(f"binding {host}: the API has no authentication; anyone who reaches this address can use it")
+    click.echo(f"serving app {app.name!r} on http://{host}:{port} (OpenAPI: /docs, readiness: /ready)", err=True)
+    uvicorn.run(create_app(app, queue=queue), host=host, port=port, log_level=log_level,
+                timeout_graceful_shutdown=grace, access_log=False)

@@ -1,0 +1,212 @@
+"""The FastAPI application that serves one modahub app.
+
+Endpoints: ``POST /encode``, ``/index``, ``/search``, ``/generate`` (JSON documents) and
+``POST /upload/{index|search|encode}`` (media files, multipart); ``GET /health`` (alive),
+``/ready`` (warmed up and not shutting down), ``/info`` (the app), ``/openapi.json``.
+Work runs on one worker thread behind a bounded queue: when it is full the answer is 503 with
+``Retry-After``. Malformed requests get 422 with field-level errors. On shutdown, accepted work
+finishes, then the index is saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from modahub.executors import ExecutorError
+from modahub.pipeline import App, InputError, PipelineError
+from modahub.pipeline.inputs import document_from_file
+from modahub.pipeline.runner import persist
+from modahub_hub.serve.queue import Unavailable, WorkQueue
+from modahub_hub.serve.schemas import (
+    DocsRequest,
+    EncodeResponse,
+    GenerateRequest,
+    GenerateResponse,
+    IndexResponse,
+    Problem,
+    SearchRequest,
+    SearchResponse,
+)
+
+DEFAULT_QUEUE = 64
+MAX_UPLOAD_BYTES = 32 * 2**20
+_ERRORS = {422: {"model": Problem, "description": "malformed request (field-level errors)"},
+           503: {"model": Problem, "description": "queue full, warming up or shutting down; retry"}}
+
+
+def _json(model: BaseModel, status: int = 200) -> Response:
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
+
+
+def _problem(status: int, loc: list[str | int], msg: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": "value_error"}]}, status_code=status, headers=headers)
+
+
+class _State:
+    """What the endpoints share: the app, the queue, readiness."""
+
+    def __init__(self, app: App, capacity: int) -> None:
+        self.app = app
+        self.queue = WorkQueue(capacity)
+        self.ready = False
+        self.error: str | None = None
+
+    async def work(self, loc: list[str | int], fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn`` on the worker; user errors become 422, a full queue 503."""
+        if self.error is not None:
+            raise _HTTPProblem(_problem(503, [], f"the app failed to warm up: {self.error}"))
+        try:
+            return await self.queue.run(fn, *args)
+        except Unavailable as exc:
+            raise _HTTPProblem(_problem(503, [], str(exc), **{"Retry-After": "1"})) from None
+        except (ExecutorError, PipelineError, InputError) as exc:
+            raise _HTTPProblem(_problem(422, loc, str(exc))) from None
+
+
+class _HTTPProblem(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
+    """A FastAPI application serving ``app`` with a queue of ``queue`` requests."""
+    state = _State(app, queue)
+
+    def warm_up() -> None:
+        try:
+            app.warm_up()
+        except Exception as exc:  # reported by /ready, not fatal for the process
+            state.error = f"{type(exc).__name__}: {exc}"
+            return
+        state.ready = True
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warming = state.queue.submit(warm_up)
+        yield
+        state.ready = False
+        await asyncio.to_thread(state.queue.close)  # accepted work finishes first
+        await warming
+        index = app.indexer()
+        if index is not None and state.error is None:
+            persist(index)
+
+    api = FastAPI(title=f"modahub app {app.name}", version="1", lifespan=lifespan,
+                  description="Encode, index, search and generate multimodal documents.")
+    api.state.modahub = state
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @api.exception_handler(_HTTPProblem)
+    async def _problem_handler(_: Request, exc: _HTTPProblem) -> Response:
+        return exc.response
+
+    @api.get("/health", summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/ready", summary="Readiness: executors warmed up and not shutting down", responses=_ERRORS)
+    async def ready() -> JSONResponse:
+        if state.error is not None:
+            return JSONResponse({"status": "failed", "error": state.error}, status_code=503)
+        if not state.ready or state.queue.closed:
+            return JSONResponse({"status": "shutting down" if state.queue.closed else "warming up"}, status_code=503)
+        return JSONResponse({"status": "ready", "pending": state.queue.pending, "capacity": state.queue.capacity})
+
+    @api.get("/info", summary="The app: name, space, dim, modalities, pipelines")
+    async def info() -> dict[str, Any]:
+        return app.describe()
+
+    def encode_docs(docs: list[Any]) -> EncodeResponse:
+        space, dim = app.space
+        return EncodeResponse(ids=[d.id for d in docs], space=space, dim=dim, embeddings=app.encode(docs))
+
+    def index_docs(docs: list[Any]) -> IndexResponse:
+        result = app.index(docs)
+        return IndexResponse(indexed=[d.id for d in result.documents], index_size=len(app.indexer()))
+
+    def search_docs(queries: list[Any], k: int, flt: Any, documents: bool) -> SearchResponse:
+        result = app.search(queries, k=k, filter=flt)
+        if not documents:
+            return SearchResponse(results=[[m.model_copy(update={"document": None}) for m in hits] for hits in result.matches])
+        return SearchResponse(results=result.matches)
+
+    def generate_docs(body: GenerateRequest) -> GenerateResponse:
+        result = app.generate(body.prompts, n=body.n, seed=body.seed, generator=body.generator)
+        indexed = app.spec.index is not None and any(d.embedding is not None for d in result.documents)
+        return GenerateResponse(documents=result.documents, indexed=indexed)
+
+    @api.post("/encode", response_model=EncodeResponse, responses=_ERRORS, summary="Embed documents")
+    async def encode(body: DocsRequest) -> Response:
+        return _json(await state.work(["body", "docs"], encode_docs, body.docs))
+
+    @api.post("/index", response_model=IndexResponse, responses=_ERRORS, summary="Encode and add documents to the index")
+    async def index(body: DocsRequest) -> Response:
+        _require_index(app)
+        return _json(await state.work(["body", "docs"], index_docs, body.docs))
+
+    @api.post("/search", response_model=SearchResponse, responses=_ERRORS, summary="Nearest documents to each query")
+    async def search(body: SearchRequest) -> Response:
+        _require_index(app)
+        return _json(await state.work(["body", "queries"], search_docs, body.queries, body.k, body.filter, body.documents))
+
+    @api.post("/generate", response_model=GenerateResponse, responses=_ERRORS, summary="Generate (and index) documents")
+    async def generate(body: GenerateRequest) -> Response:
+        return _json(await state.work(["body"], generate_docs, body))
+
+    @api.post("/upload/{shape}", responses=_ERRORS, summary="Encode, index or search with uploaded media files")
+    async def upload(
+        shape: Literal["encode", "index", "search"],
+        files: Annotated[list[UploadFile], File(description="image, audio, text … files; modality from the extension")],
+        modality: Annotated[str | None, Form(description="force a modality instead of guessing it")] = None,
+        k: Annotated[int, Form(ge=1, le=1000)] = 10,
+    ) -> Response:
+        if shape != "encode":
+            _require_index(app)
+        blobs = []
+        for i, upload in enumerate(files):
+            data = await upload.read()
+            if len(data) > MAX_UPLOAD_BYTES:
+                msg = f"{upload.filename}: larger than {MAX_UPLOAD_BYTES} bytes"
+                raise _HTTPProblem(_problem(413, ["body", "files", i], msg))
+            blobs.append((upload.filename or f"upload-{i}", data))
+
+        def handle() -> BaseModel:
+            docs = _documents_from_uploads(blobs, modality)
+            if shape == "encode":
+                return encode_docs(docs)
+            return index_docs(docs) if shape == "index" else search_docs(docs, k, None, True)
+
+        return _json(await state.work(["body", "files"], handle))
+
+    return api
+
+
+def _require_index(app: App) -> None:
+    if app.spec.index is None:
+        raise _HTTPProblem(_problem(404, ["path"], f"app {app.name!r} has no index"))
+
+
+def _documents_from_uploads(blobs: list[tuple[str, bytes]], modality: str | None) -> list[Any]:
+    """Documents read from uploaded bytes through a private temporary folder (removed after)."""
+    with tempfile.TemporaryDirectory(prefix="modahub-upload-") as tmp:
+        docs = []
+        for i, (name, data) in enumerate(blobs):
+            path = Path(tmp) / f"{i}-{Path(name).name}"
+            path.write_bytes(data)
+            docs.append(document_from_file(path, modality=modality, doc_id=Path(name).name))
+        return [d.model_copy(update={"payload": d.payload.model_copy(update={"uri": None}), "tags": {"source": d.id}})
+                for d in docs]
