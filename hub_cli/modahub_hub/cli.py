@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("modahub_hub.commands.inspect:list_executors", "Executors of installed plugins (no plugin code runs)."),
     "info": ("modahub_hub.commands.inspect:info", "Details of an installed executor or plugin."),
     "doctor": ("modahub_hub.commands.inspect:doctor", "Check the environment and report broken plugins."),
+    "run": ("modahub_hub.commands.run:run", "Run an app's index, search, generate or encode pipeline in process."),
+    "serve": ("modahub_hub.commands.serve:serve", "Serve an app over HTTP (FastAPI + uvicorn, 127.0.0.1 by default)."),
 }
 
 
