@@ -1,0 +1,38 @@
+"""``modahub publish``: build, check, sign and upload a plugin to a hub, atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from modahub_hub.commands._hubcli import hub_errors, hub_option
+from modahub_hub.output import UserError
+
+
+@click.command("publish")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@hub_option
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="The hub's private signing key.")
+@click.option("--owner", help="Who publishes (default: the wheel's author); a plugin keeps its first owner.")
+@click.option("--weights", "weights_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON list of weights pins: [{repo_id, revision, files: [{path, sha256}]}].")
+@click.option("--container", help="Container image pinned by digest (name@sha256:…).")
+@hub_errors
+def publish(path: Path, hub: str | None, key: Path | None, owner: str | None, weights_file: Path | None,
+            container: str | None) -> None:
+    """Publish the plugin folder or wheel PATH to a hub (refuses to overwrite a published version)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from modahub_hub.hub.publish import publish as do_publish
+    from modahub_hub.hub.registry import WeightsPin
+
+    weights = None
+    if weights_file is not None:
+        try:
+            weights = TypeAdapter(list[WeightsPin]).validate_python(json.loads(weights_file.read_text(encoding="utf-8")))
+        except (ValueError, ValidationError) as exc:
+            raise UserError(f"{weights_file}: not a list of weights pins: {exc}") from None
+    entry = do_publish(path, hub, key=key, owner=owner, weights=weights, container=container)
+    click.echo(f"published {entry.artifact.filename} (sha256 {entry.artifact.sha256[:16]}…)")

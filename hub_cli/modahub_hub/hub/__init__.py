@@ -1,0 +1,14 @@
+"""The modahub hub client: a signed, static registry of plugin wheels and the tools that read and write it.
+
+A hub is a layout, not a service (see DESIGN.md §7): ``registry.json`` with a detached ed25519
+signature, the wheels under ``artifacts/``, a PEP 503 ``simple/`` tree and a static ``index.html``.
+The same layout lives in a local folder, on a static HTTP host or in a Hugging Face Hub repo
+(:mod:`modahub_hub.hub.backends`). :mod:`~modahub_hub.hub.publish` writes it, :mod:`~modahub_hub.hub.install`
+reads it; every read is verified (:mod:`~modahub_hub.hub.trust`).
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """A hub operation failed for a reason the user can act on (the message says what and how)."""

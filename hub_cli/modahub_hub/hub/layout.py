@@ -1,0 +1,96 @@
+"""The files derived from ``registry.json``: the PEP 503 ``simple/`` tree, ``index.html``, the JSON Schema.
+
+They are regenerated in full on every publish, so they always describe the registry they were
+written with. Links are relative, so the same files work from a folder, any static host, or pip.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import urllib.parse
+from importlib import resources
+
+from modahub_hub.hub.registry import SCHEMA_FILE, Registry, json_schema
+
+INDEX_PAGE = "index.html"
+
+
+def _href(registry: Registry, url: str, page_dir: str) -> str:
+    if urllib.parse.urlsplit(url).scheme:
+        return url
+    return posixpath.relpath(url, page_dir or ".")
+
+
+def simple_pages(registry: Registry) -> list[tuple[str, bytes]]:
+    """``simple/index.html`` and one ``simple/<name>/index.html`` per plugin (PEP 503, with sha256 fragments)."""
+    meta = '<meta name="pypi:repository-version" content="1.0">'
+    head = f"<!DOCTYPE html>\n<html><head>{meta}<title>{{}}</title></head><body>\n"
+    pages = []
+    root = registry.file("simple")
+    names = sorted(registry.plugins)
+    links = "".join(f'<a href="{n}/">{html.escape(n)}</a><br>\n' for n in names)
+    pages.append((f"{root}/index.html", (head.format("Simple index") + links + "</body></html>\n").encode()))
+    for name in names:
+        page_dir = f"{root}/{name}"
+        rows = []
+        for entry in registry.plugins[name].sorted_versions():
+            art = entry.artifact
+            attrs = f' data-requires-python="{html.escape(entry.requires_python)}"' if entry.requires_python else ""
+            if entry.yanked:
+                attrs += f' data-yanked="{html.escape(entry.yanked_reason or "")}"'
+            href = f"{_href(registry, art.url, page_dir)}#sha256={art.sha256}"
+            rows.append(f'<a href="{html.escape(href)}"{attrs}>{html.escape(art.filename)}</a><br>\n')
+        body = head.format(f"Links for {html.escape(name)}") + "".join(rows) + "</body></html>\n"
+        pages.append((f"{page_dir}/index.html", body.encode()))
+    return pages
+
+
+def _rows(registry: Registry) -> list[dict[str, object]]:
+    rows = []
+    for key, plugin in sorted(registry.plugins.items()):
+        latest = plugin.latest()
+        if latest is None:
+            continue
+        rows.append(
+            {
+                "name": plugin.name,
+                "key": key,
+                "version": latest.version,
+                "summary": plugin.summary,
+                "owner": plugin.owner,
+                "license": plugin.license or "",
+                "status": plugin.status,
+                "kinds": latest.kinds(),
+                "modalities": latest.modalities(),
+                "executors": [e.name for e in latest.manifest.executors],
+                "wheel": _href(registry, latest.artifact.url, registry.files_dir),
+                "published": latest.published_at.strftime("%Y-%m-%d"),
+            }
+        )
+    return rows
+
+
+def directory_page(registry: Registry) -> bytes:
+    """The static, filterable ``index.html`` (rendered from the jinja2 template in this package)."""
+    import jinja2
+
+    template = resources.files("modahub_hub.hub").joinpath("templates/index.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    rows = _rows(registry)
+    return env.from_string(template).render(
+        rows=rows,
+        modalities=sorted({m for r in rows for m in r["modalities"]} - {"*"}),  # type: ignore[attr-defined]
+        kinds=sorted({k for r in rows for k in r["kinds"]}),  # type: ignore[attr-defined]
+        version=registry.version,
+        generated=registry.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+    ).encode()
+
+
+def derived_files(registry: Registry) -> list[tuple[str, bytes]]:
+    """Every file generated from the registry, paths relative to the registry file."""
+    return [
+        *simple_pages(registry),
+        (registry.file(INDEX_PAGE), directory_page(registry)),
+        (registry.file(SCHEMA_FILE), json_schema().encode()),
+    ]

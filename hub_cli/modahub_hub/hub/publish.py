@@ -1,0 +1,306 @@
+"""Write a hub: create it, publish plugins to it, change a plugin's status — each change atomic and signed.
+
+Every change is one transaction (:func:`update`): under the hub's write lock (folder) or against
+its current commit (HF, ``parent_commit``), read and verify the registry, apply the change, raise
+``version`` and ``expires``, and write in an order that keeps the hub consistent at every instant:
+the wheel first, then the derived pages, then a signature file that holds both the old and the new
+registry's signatures, then ``registry.json`` itself (the commit point), then the final signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from modahub_hub.hub import HubError
+from modahub_hub.hub.backends import Backend, Conflict, HfBackend, open_backend
+from modahub_hub.hub.config import default_key_path, read_config, updating
+from modahub_hub.hub.layout import derived_files
+from modahub_hub.hub.registry import (
+    REGISTRY_FILE,
+    Artifact,
+    PluginEntry,
+    PublicKey,
+    Registry,
+    VersionEntry,
+    WeightsPin,
+    normalize,
+    parse_version,
+    skeleton,
+)
+from modahub_hub.hub.signing import SigningKey, load_key, parse_signatures, signature_file
+from modahub_hub.hub.trust import load_verified, trust
+from modahub_hub.hub.wheels import WheelInfo, inspect_wheel
+
+MAX_ATTEMPTS = 8
+Change = Callable[[Registry], str]
+
+
+def writable_backend(hub: str | Backend | None) -> Backend:
+    """The hub to write: the given one, else the configured default hub."""
+    if isinstance(hub, Backend):
+        backend = hub
+    else:
+        spec = hub or read_config().get("default_hub")
+        if not spec:
+            raise HubError("no hub given: pass --hub PATH|URL|hf://owner/repo, or set one with 'modahub hub default'")
+        backend = open_backend(str(spec))
+    if not backend.writable:
+        raise HubError(f"{backend.hub_id} is read-only (static HTTP); publish to its folder or an hf:// repo instead")
+    return backend
+
+
+def _signing_key(key: Path | str | SigningKey | None) -> SigningKey:
+    if isinstance(key, SigningKey):
+        return key
+    return load_key(Path(key) if key else default_key_path())
+
+
+def _restamp(registry: Registry, version: int) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    registry.version = version
+    registry.generated_at = now
+    registry.expires = now + timedelta(days=registry.expires_after_days)
+
+
+def _writes(
+    registry: Registry, key: SigningKey, staged: list[tuple[str, bytes | Path]], old: tuple[bytes, bytes] | None
+) -> list[tuple[str, bytes | Path]]:
+    data = registry.to_bytes()
+    new_sig = key.sign(data)
+    writes = [*staged, *derived_files(registry)]
+    if old is not None:
+        old_bytes, old_sig = old
+        digest = hashlib.sha256(old_bytes).hexdigest()
+        keep = [e for e in parse_signatures(old_sig, source=registry.signature_path) if e.get("sha256") == digest]
+        writes.append((registry.signature_path, signature_file([new_sig, *keep])))
+    writes += [(REGISTRY_FILE, data), (registry.signature_path, signature_file([new_sig]))]
+    return writes
+
+
+def _record_seen(backend: Backend, registry: Registry) -> None:
+    with updating("state.json") as state:
+        seen = state.setdefault("hubs", {}).get(backend.hub_id)
+        if not seen or registry.version > seen["version"]:
+            digest = hashlib.sha256(registry.to_bytes()).hexdigest()
+            state["hubs"][backend.hub_id] = {"version": registry.version, "sha256": digest}
+
+
+def update(
+    hub: str | Backend | None,
+    change: Change,
+    *,
+    key: Path | str | SigningKey | None = None,
+    staged: Callable[[Registry], list[tuple[str, bytes | Path]]] = lambda r: [],
+) -> Registry:
+    """Apply ``change`` (which edits the registry in place and returns a commit message) atomically."""
+    backend = writable_backend(hub)
+    signing = _signing_key(key)
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            with backend.write_lock():
+                parent = backend.head()
+                current = load_verified(backend, extra_keys=[signing.public])
+                old_bytes = current.to_bytes()
+                old_sig = backend.read(current.signature_path) or b'{"signatures": []}'
+                if signing.public.keyid not in {k.keyid for k in current.keys}:
+                    raise HubError(
+                        f"key {signing.public.keyid} ({signing.path}) is not a signing key of {backend.hub_id} "
+                        f"(its keys: {', '.join(k.keyid for k in current.keys)}); use the hub's key with --key"
+                    )
+                registry = current.model_copy(deep=True)
+                message = change(registry)
+                _restamp(registry, current.version + 1)
+                backend.commit(_writes(registry, signing, staged(registry), (old_bytes, old_sig)), parent=parent, message=message)
+                _record_seen(backend, registry)
+                return registry
+        except Conflict:
+            continue
+    raise HubError(f"{backend.hub_id}: {MAX_ATTEMPTS} attempts conflicted with concurrent publishes; try again")
+
+
+def init_hub(
+    hub: str | Backend,
+    *,
+    key: Path | str | SigningKey | None = None,
+    files_dir: str = "",
+    start_version: int = 1,
+    expires_after_days: int = 90,
+) -> Registry:
+    """Create an empty, signed hub at ``hub`` (refusing one that exists) and trust its key locally."""
+    backend = writable_backend(hub)
+    signing = _signing_key(key)
+    if isinstance(backend, HfBackend):
+        backend.create()
+    with backend.write_lock():
+        parent = backend.head()
+        if backend.read(REGISTRY_FILE) is not None:
+            raise HubError(f"{backend.url(REGISTRY_FILE)} already exists; this is a hub already")
+        registry = Registry(
+            version=start_version,
+            generated_at=datetime.now(UTC),
+            expires=datetime.now(UTC),
+            expires_after_days=expires_after_days,
+            files_dir=files_dir,
+            keys=[PublicKey(keyid=signing.public.keyid, public=signing.public.text)],
+        )
+        _restamp(registry, start_version)
+        backend.commit(_writes(registry, signing, [], None), parent=parent, message="create modahub hub")
+    trust(backend.hub_id, signing.public)
+    _record_seen(backend, registry)
+    return registry
+
+
+def build_wheel(folder: Path, out_dir: Path) -> Path:
+    """Build ``folder``'s wheel with pip (no build isolation when the build backend is already installed)."""
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        raise HubError(f"{folder} has no pyproject.toml; pass a plugin folder or a .whl file")
+    try:
+        requires = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("build-system", {}).get("requires", [])
+    except tomllib.TOMLDecodeError as exc:
+        raise HubError(f"{pyproject}: not valid TOML: {exc}") from None
+    isolation = ["--no-build-isolation"] if all(_installed(r) for r in requires) else []
+    cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check", *isolation,
+           "-w", str(out_dir), str(folder)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise HubError(f"building the wheel of {folder} failed:\n{proc.stderr.strip() or proc.stdout.strip()}")
+    wheels = sorted(out_dir.glob("*.whl"))
+    if len(wheels) != 1:
+        raise HubError(f"building {folder} produced {len(wheels)} wheels, expected one")
+    return wheels[0]
+
+
+def _installed(requirement: str) -> bool:
+    req = Requirement(requirement)
+    try:
+        return req.specifier.contains(importlib.metadata.version(req.name), prereleases=True)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+def _check_name(registry: Registry, info: WheelInfo, owner: str) -> None:
+    key = normalize(info.name)
+    existing = registry.plugins.get(key)
+    if existing is not None:
+        if existing.owner != owner:
+            raise HubError(f"{info.name} belongs to owner {existing.owner!r}; you publish as {owner!r} (name policy)")
+        if info.version in existing.versions:
+            raise HubError(
+                f"{info.name} {info.version} is already published; a published version is never overwritten. "
+                "Raise the version in pyproject.toml and publish again"
+            )
+        return
+    for other_key, other in registry.plugins.items():
+        if skeleton(other_key) == skeleton(key) and other.owner != owner:
+            raise HubError(
+                f"name {info.name!r} looks like {other.name!r} (owner {other.owner!r}) once case, separators, 0/o and 1/l are "
+                "folded; choose a clearly different name (name policy)"
+            )
+
+
+def publish(
+    path: Path | str,
+    hub: str | Backend | None = None,
+    *,
+    key: Path | str | SigningKey | None = None,
+    owner: str | None = None,
+    weights: list[WeightsPin] | None = None,
+    container: str | None = None,
+) -> VersionEntry:
+    """Publish a plugin folder (built with pip) or a ``.whl`` file to ``hub``; return the new version's entry.
+
+    ``hub`` is a folder path, an ``hf://owner/repo`` or a backend (default: the configured hub).
+    ``key`` is the hub's private signing key (default: ``$MODAHUB_HUB_KEY`` or the user's ``hub.key``).
+    ``owner`` defaults to the wheel's author. Raises :class:`HubError` with the failed check.
+    """
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="modahub-publish-") as tmp:
+        wheel = build_wheel(path, Path(tmp)) if path.is_dir() else path
+        if wheel.suffix != ".whl" or not wheel.is_file():
+            raise HubError(f"{path}: pass a plugin folder (with pyproject.toml) or an existing .whl file")
+        info = inspect_wheel(wheel)
+        parse_version(info.version)
+        who = owner or info.author or "unknown"
+        signing = _signing_key(key)
+        published: dict[str, VersionEntry] = {}
+
+        def change(registry: Registry) -> str:
+            _check_name(registry, info, who)
+            rel = registry.file(f"artifacts/{wheel.name}")
+            entry = VersionEntry(
+                version=info.version,
+                requires_core=info.requires_core,
+                requires_python=info.requires_python,
+                dependencies=info.dependencies,
+                entry_point=info.entry_point,
+                manifest=info.manifest,
+                artifact=Artifact(filename=wheel.name, url=rel, size=info.size, sha256=info.sha256),
+                weights=weights or [],
+                container=container,
+                published_at=datetime.now(UTC).replace(microsecond=0),
+            )
+            plugin = registry.plugins.setdefault(normalize(info.name), PluginEntry(name=info.name, owner=who))
+            plugin.summary, plugin.license, plugin.homepage = info.summary, info.license, info.homepage
+            plugin.versions[info.version] = entry
+            latest = max((v for v in plugin.versions.values() if not v.yanked), key=lambda v: parse_version(v.version))
+            plugin.dist_tags["latest"] = latest.version
+            published["entry"] = entry
+            return f"publish {info.name} {info.version}"
+
+        update(hub, change, key=signing, staged=lambda r: [(r.file(f"artifacts/{wheel.name}"), wheel)])
+        return published["entry"]
+
+
+def set_status(
+    hub: str | Backend | None, name: str, status: str, *, reason: str | None = None, key: Path | str | None = None
+) -> Registry:
+    """Mark a plugin active, deprecated or quarantined (installs of a quarantined one are refused)."""
+
+    def change(registry: Registry) -> str:
+        plugin = _plugin(registry, name)
+        plugin.status, plugin.status_reason = status, reason  # type: ignore[assignment]
+        return f"{name}: status {status}"
+
+    return update(hub, change, key=key)
+
+
+def yank(
+    hub: str | Backend | None, name: str, version: str, *, reason: str | None = None, key: Path | str | None = None
+) -> Registry:
+    """Yank one version: it stays downloadable by exact pin but is never chosen by resolution."""
+
+    def change(registry: Registry) -> str:
+        plugin = _plugin(registry, name)
+        if version not in plugin.versions:
+            raise HubError(f"{name} has no version {version} (published: {', '.join(plugin.versions)})")
+        plugin.versions[version].yanked, plugin.versions[version].yanked_reason = True, reason
+        remaining = [v for v in plugin.sorted_versions() if not v.yanked]
+        plugin.dist_tags.pop("latest", None)
+        if remaining:
+            plugin.dist_tags["latest"] = remaining[0].version
+        return f"yank {name} {version}"
+
+    return update(hub, change, key=key)
+
+
+def refresh(hub: str | Backend | None, *, key: Path | str | None = None) -> Registry:
+    """Re-sign the registry unchanged but for a new version and expiry (keeps an idle hub from expiring)."""
+    return update(hub, lambda registry: "refresh expiry", key=key)
+
+
+def _plugin(registry: Registry, name: str) -> PluginEntry:
+    plugin = registry.get(name)
+    if plugin is None:
+        raise HubError(f"no plugin {name!r} in this hub (it has: {', '.join(sorted(registry.plugins)) or 'none'})")
+    return plugin

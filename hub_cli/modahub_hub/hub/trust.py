@@ -1,0 +1,89 @@
+"""Which keys a user trusts for which hub, and the checks every registry read passes.
+
+A registry is accepted only if (1) a key the user trusts for that hub signed its exact bytes,
+(2) its ``version`` is not below the last one this user accepted from that hub (and the same
+version has the same bytes), and (3) it has not expired. The bundled hub's public key ships in
+this package (``bundled_hub.pub``); every other hub's keys are added by ``modahub hub trust`` (or
+automatically by ``modahub hub init`` for the hub one creates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from importlib import resources
+from pathlib import Path
+
+from modahub_hub.hub import HubError
+from modahub_hub.hub.backends import Backend
+from modahub_hub.hub.config import read_config, read_state, updating
+from modahub_hub.hub.registry import REGISTRY_FILE, Registry
+from modahub_hub.hub.signing import PublicKey, parse_signatures, verify
+
+BUNDLED_ENV = "MODAHUB_BUNDLED_HUB"
+BUNDLED_KEY_FILE = "bundled_hub.pub"
+
+
+def bundled_hub_path() -> Path:
+    """The bundled hub: ``$MODAHUB_BUNDLED_HUB``, else the checkout that holds this package."""
+    explicit = os.environ.get(BUNDLED_ENV)
+    if explicit:
+        return Path(explicit).resolve()
+    return Path(__file__).resolve().parents[3]
+
+
+def bundled_keys() -> list[PublicKey]:
+    text = resources.files("modahub_hub.hub").joinpath(BUNDLED_KEY_FILE).read_text(encoding="utf-8")
+    return [PublicKey.parse(line, source=BUNDLED_KEY_FILE) for line in text.splitlines() if line.strip()]
+
+
+def trusted_keys(hub_id: str) -> list[PublicKey]:
+    configured = read_config().get("hubs", {}).get(hub_id, {}).get("keys", [])
+    keys = [PublicKey.parse(k, source=f"config.json hubs[{hub_id!r}]") for k in configured]
+    if hub_id == str(bundled_hub_path()):
+        keys += bundled_keys()
+    return keys
+
+
+def trust(hub_id: str, key: PublicKey) -> None:
+    """Trust ``key`` to sign the registry of hub ``hub_id`` from now on."""
+    with updating("config.json") as config:
+        keys = config.setdefault("hubs", {}).setdefault(hub_id, {}).setdefault("keys", [])
+        if key.text not in keys:
+            keys.append(key.text)
+
+
+def load_verified(backend: Backend, *, extra_keys: list[PublicKey] | None = None) -> Registry:
+    """Read the hub's registry and pass it through the signature, rollback and freeze checks.
+
+    ``extra_keys`` are trusted besides the configured ones (a publisher trusts its own key).
+    """
+    source = backend.url(REGISTRY_FILE)
+    data = backend.read(REGISTRY_FILE)
+    if data is None:
+        raise HubError(f"{source} not found: is this a modahub hub? Create one with 'modahub hub init'")
+    registry = Registry.from_bytes(data, source=source)
+    sig = backend.read(registry.signature_path)
+    if sig is None:
+        raise HubError(f"signature check failed: {backend.url(registry.signature_path)} is missing")
+    trusted = [*trusted_keys(backend.hub_id), *(extra_keys or [])]
+    verify(data, parse_signatures(sig, source=registry.signature_path), trusted, source=source)
+    _check_rollback(backend.hub_id, registry, hashlib.sha256(data).hexdigest(), source)
+    registry.check_fresh(source)
+    return registry
+
+
+def _check_rollback(hub_id: str, registry: Registry, digest: str, source: str) -> None:
+    seen = read_state().get("hubs", {}).get(hub_id)
+    if seen and registry.version < seen["version"]:
+        raise HubError(
+            f"rollback check failed: {source} has version {registry.version}, older than version {seen['version']} "
+            "seen before; someone may be serving a stale copy"
+        )
+    if seen and registry.version == seen["version"] and digest != seen["sha256"]:
+        raise HubError(f"rollback check failed: {source} version {registry.version} differs from the copy seen before")
+    if not seen or registry.version > seen["version"]:
+        with updating("state.json") as state:
+            current = state.setdefault("hubs", {}).get(hub_id)
+            if not current or registry.version > current["version"]:
+                state["hubs"][hub_id] = {"version": registry.version, "sha256": digest}
