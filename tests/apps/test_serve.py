@@ -1,0 +1,240 @@
+"""``modahub serve`` and its client: same results as ``modahub run``, 4xx for bad input, 503 when full."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import wave
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import modahub
+from modahub.pipeline import App
+from modahub_hub.cli import cli
+from modahub_hub.client import Client, ClientError, ServiceUnavailable
+from modahub_hub.serve import create_app
+
+SLOW_APP = "encoders:\n  - uses: toy-text\n    with: {delay: %s}\nindex:\n  uses: exact-index\n"
+
+
+def _jsonl(path: Path, docs) -> Path:
+    path.write_text("".join(d.model_dump_json() + "\n" for d in docs))
+    return path
+
+
+def _queries(kit):
+    return [modahub.text("the number three", id="q-text"), modahub.audio(kit.tone(2), 8000, id="q-sound"),
+            modahub.image(kit.flat_image(9), id="q-image")]
+
+
+def test_serve_and_client_give_the_same_results_as_run(app_file, kit, tmp_path):
+    corpus = _jsonl(tmp_path / "corpus.jsonl", kit.corpus())
+    queries = _jsonl(tmp_path / "queries.jsonl", _queries(kit))
+    assert CliRunner().invoke(cli, ["run", str(app_file), "index", "-i", str(corpus)]).exit_code == 0
+    out = CliRunner().invoke(cli, ["run", str(app_file), "search", "-i", str(queries), "-k", "4", "--json"])
+    by_run = [[(m["id"], m["score"]) for m in r["matches"]] for r in json.loads(out.output)["results"]]
+
+    with kit.ServerThread(create_app(App.from_yaml(app_file))) as url, Client(url) as client:
+        client.wait_ready(10)
+        served = client.search(_queries(kit), k=4)
+    assert [[(m.id, m.score) for m in hits] for hits in served] == by_run
+    assert served[1][0].document is not None and served[1][0].document.modality in ("audio", "image")
+
+    fresh = tmp_path / "fresh"  # the other way round: index through the server, search through run
+    fresh.mkdir()
+    (fresh / "app.yml").write_text(app_file.read_text())
+    with kit.ServerThread(create_app(App.from_yaml(fresh / "app.yml"))) as url, Client(url) as client:
+        client.wait_ready(10)
+        assert client.index(kit.corpus()).index_size == 20
+    out = CliRunner().invoke(cli, ["run", str(fresh / "app.yml"), "search", "-i", str(queries), "-k", "4", "--json"])
+    assert [[(m["id"], m["score"]) for m in r["matches"]] for r in json.loads(out.output)["results"]] == by_run
+
+
+def test_encode_generate_info_health_openapi(app_file, kit):
+    app = App.from_yaml(app_file)
+    docs = kit.corpus()[:4]
+    with kit.ServerThread(create_app(app)) as url, Client(url) as client:
+        client.wait_ready(10)
+        assert client.health()
+        vectors = client.encode(docs, space=("toy-digits", 10))
+        np.testing.assert_array_equal(vectors, app.encode(docs))
+        generated = client.generate(["a five"], n=2, seed=3)
+        assert generated.indexed and [d.provenance.seed for d in generated.documents] == [3, 3]
+        info = client.info()
+        assert (info["space"], info["dim"], info["modalities"]) == ("toy-digits", 10, ["audio", "image", "text"])
+        schema = httpx.get(f"{url}/openapi.json").json()
+        assert {"/encode", "/index", "/search", "/generate", "/upload/{shape}", "/health", "/ready"} <= set(schema["paths"])
+
+
+MALFORMED = [
+    ("/encode", {"docs": []}, ["body", "docs"]),
+    ("/encode", {"docs": [{"modality": "text"}]}, ["body", "docs", 0]),
+    ("/encode", {"docs": [{"modality": "image", "payload": {"pixels": [[1, 2]]}}]}, ["body", "docs", 0]),
+    ("/encode", {"docs": [{"modality": "warp", "payload": {}}]}, ["body", "docs", 0]),
+    ("/encode", {"docs": [{"modality": "video", "payload": {"frames": np.zeros((1, 2, 2, 3), "uint8").tolist(), "fps": 1}}]},
+     ["body", "docs"]),
+    ("/search", {"queries": [{"modality": "text", "payload": {"text": "x"}}], "k": 0}, ["body", "k"]),
+    ("/search", {"queries": [{"modality": "text", "payload": {"text": "x"}}], "filter": {"a": {"b": 1}}},
+     ["body", "filter", "a"]),
+    ("/search", {"docs": []}, ["body", "queries"]),
+    ("/generate", {"prompts": ["x"], "n": 0}, ["body", "n"]),
+    ("/generate", {"prompts": ["x"], "generator": "nope"}, ["body"]),
+    ("/generate", {"prompts": [""]}, ["body"]),
+    ("/index", [1, 2], ["body"]),
+]
+
+
+def test_malformed_requests_get_4xx_with_field_errors_and_the_server_keeps_serving(app_file, kit):
+    with kit.ServerThread(create_app(App.from_yaml(app_file))) as url, Client(url) as client:
+        client.wait_ready(10)
+        for path, body, loc in MALFORMED:
+            response = httpx.post(url + path, json=body)
+            assert response.status_code == 422, (path, body, response.text)
+            detail = response.json()["detail"]
+            assert any(d["loc"][: len(loc)] == loc and d["msg"] for d in detail), (path, body, detail)
+        assert httpx.post(url + "/encode", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+        with pytest.raises(ClientError, match=r"HTTP 422: body.docs.0: .*unknown modality 'warp'"):
+            client.encode([modahub.Document.model_construct(id="x", modality="warp", payload=modahub.text("x").payload)])
+        assert client.encode([modahub.text("still serving")]).shape == (1, 10)
+
+
+def _wav(path: Path, samples: np.ndarray, rate: int = 8000) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((samples * 32767).astype("<i2").tobytes())
+    return path
+
+
+def test_media_uploads(app_file, kit, tmp_path):
+    files = [_wav(tmp_path / f"tone-{d}.wav", kit.tone(d)) for d in range(5)]
+    (tmp_path / "note.txt").write_text("a note about four")
+    with kit.ServerThread(create_app(App.from_yaml(app_file))) as url, Client(url) as client:
+        client.wait_ready(10)
+        indexed = client.upload("index", [*files, tmp_path / "note.txt"])
+        assert indexed["indexed"] == ["tone-0.wav", "tone-1.wav", "tone-2.wav", "tone-3.wav", "tone-4.wav", "note.txt"]
+        hits = client.upload("search", [_wav(tmp_path / "query.wav", kit.tone(4))], k=2)["results"][0]
+        assert {h["id"] for h in hits} == {"tone-4.wav", "note.txt"}  # sound -> sound and text
+        assert hits[0]["document"]["tags"] == {"source": hits[0]["id"]}
+        (tmp_path / "x.bin").write_bytes(b"\0")
+        with pytest.raises(ClientError, match="HTTP 422: body.files: .*unknown file type .bin"):
+            client.upload("search", [tmp_path / "x.bin"])
+        with pytest.raises(ClientError, match="HTTP 422"):
+            client.upload("search", [tmp_path / "note.txt"], modality="nope")
+
+
+def test_a_full_queue_answers_503_and_accepted_work_completes(toys, kit, tmp_path):
+    (tmp_path / "slow.yml").write_text(SLOW_APP % 0.3)
+    statuses: list[int] = []
+    with kit.ServerThread(create_app(App.from_yaml(tmp_path / "slow.yml"), queue=2)) as url:
+        Client(url).wait_ready(10)
+
+        def call() -> None:
+            response = httpx.post(url + "/encode", json={"docs": [{"modality": "text", "payload": {"text": "one"}}]}, timeout=30)
+            statuses.append(response.status_code)
+            if response.status_code == 503:
+                assert response.headers["retry-after"] == "1"
+
+        threads = [threading.Thread(target=call) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with pytest.raises(ServiceUnavailable, match="HTTP 503: .*queue is full"), Client(url) as client:
+            _flood(client, url)
+    counts = Counter(statuses)
+    assert counts[200] >= 2 and counts[503] >= 1 and set(counts) <= {200, 503}, counts
+
+
+def _flood(client: Client, url: str) -> None:
+    """Keep the queue busy with background requests, then call through the client (which must get 503)."""
+    body = {"docs": [{"modality": "text", "payload": {"text": "one"}}]}
+    busy = [threading.Thread(target=httpx.post, args=(url + "/encode",), kwargs={"json": body, "timeout": 30}) for _ in range(3)]
+    for t in busy:
+        t.start()
+    deadline = time.monotonic() + 10
+    while httpx.get(url + "/ready").json().get("pending", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    try:
+        client.encode([modahub.text("one")])
+    finally:
+        for t in busy:
+            t.join()
+
+
+def test_bounded_load_test_has_no_5xx_but_deliberate_503s(app_file, kit):
+    """Eight clients for two seconds: valid and malformed requests; only 200, 4xx and deliberate 503."""
+    stop = time.monotonic() + 2.0
+    seen: list[tuple[str, int]] = []
+    good = {"docs": [d.model_dump(mode="json") for d in kit.corpus()[:8]]}
+    search = {"queries": [modahub.text("seven").model_dump(mode="json")], "k": 3}
+    bad = {"docs": [{"modality": "image", "payload": {"pixels": [1]}}]}
+    with kit.ServerThread(create_app(App.from_yaml(app_file), queue=4)) as url:
+        Client(url).wait_ready(10)
+        httpx.post(url + "/index", json=good).raise_for_status()
+
+        def client(n: int) -> None:
+            with httpx.Client(base_url=url, timeout=30) as http:
+                i = 0
+                while time.monotonic() < stop:
+                    kind = ("encode", "search", "bad")[(n + i) % 3]
+                    path, body = {"encode": ("/encode", good), "search": ("/search", search), "bad": ("/encode", bad)}[kind]
+                    seen.append((kind, http.post(path, json=body).status_code))
+                    i += 1
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert Client(url).ready()
+    statuses = Counter(s for _, s in seen)
+    assert len(seen) > 50
+    assert not [s for s in statuses if s >= 500 and s != 503], statuses
+    assert all(s in (422, 503) for kind, s in seen if kind == "bad")
+    assert statuses[200] > 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_command_shuts_down_gracefully_finishing_accepted_work(toys, tmp_path):
+    (tmp_path / "slow.yml").write_text(SLOW_APP % 1.0)
+    port = _free_port()
+    command = [str(Path(sys.executable).parent / "modahub"), "serve", str(tmp_path / "slow.yml"), "--port", str(port)]
+    proc = subprocess.Popen(command, env={**os.environ}, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        Client(url).wait_ready(30)
+        result: dict[str, int] = {}
+        body = {"docs": [{"modality": "text", "payload": {"text": "two"}}]}
+        post = lambda: result.update(status=httpx.post(url + "/index", json=body, timeout=30).status_code)  # noqa: E731
+        worker = threading.Thread(target=post)
+        worker.start()
+        time.sleep(0.3)  # the request is being worked on
+        proc.send_signal(signal.SIGTERM)
+        worker.join(timeout=30)
+        assert result == {"status": 200}  # accepted before SIGTERM: finished
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after a clean shutdown
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log = proc.stderr.read()
+    assert "serving app" in log and "Traceback" not in log
