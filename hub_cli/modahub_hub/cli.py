@@ -18,6 +18,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("modahub_hub.commands.inspect:list_executors", "Executors of installed plugins (no plugin code runs)."),
     "info": ("modahub_hub.commands.inspect:info", "Details of an installed executor or plugin."),
     "doctor": ("modahub_hub.commands.inspect:doctor", "Check the environment and report broken plugins."),
+    "new": ("modahub_hub.commands.authoring:new", "Create a new plugin (encoder, indexer or generator) from a template."),
+    "test": ("modahub_hub.commands.authoring:test", "Run the executor contract on a plugin folder or installed plugin."),
+    "hub": ("modahub_hub.commands.hub_admin:hub", "Create and administer hubs: init, keygen, trust, default, status, yank."),
+    "search": ("modahub_hub.commands.search:search", "Find plugins in a hub by name, summary, modality and kind."),
+    "pull": ("modahub_hub.commands.install:pull", "Download and verify a plugin's wheel without installing it."),
+    "install": ("modahub_hub.commands.install:install", "Install plugins from a hub (verified, all or nothing)."),
+    "uninstall": ("modahub_hub.commands.install:uninstall", "Uninstall plugins and drop them from the plugin lock."),
+    "upgrade": ("modahub_hub.commands.install:upgrade", "Upgrade installed plugins to their newest compatible version."),
+    "publish": ("modahub_hub.commands.publish:publish", "Build, check, sign and publish a plugin to a hub."),
     "run": ("modahub_hub.commands.run:run", "Run an app's index, search, generate or encode pipeline in process."),
     "serve": ("modahub_hub.commands.serve:serve", "Serve an app over HTTP (FastAPI + uvicorn, 127.0.0.1 by default)."),
 }
@@ -48,9 +57,7 @@ class LazyGroup(click.Group):
             return None
         if record.status != "loaded":
             raise click.ClickException(f"command {name!r} comes from plugin {record.dist}, which is broken: {record.error}")
-        manager().pm.subset_hook_caller(
-            "register_commands", [p for n, p in manager().pm.list_name_plugin() if n != record.name]
-        )(cli=self)
+        manager().call_hook_of(record.name, "register_commands", cli=self)
         return self.commands.get(name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

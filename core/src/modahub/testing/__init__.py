@@ -1,0 +1,50 @@
+"""modahub.testing: the executor contract kit for plugin authors.
+
+- :class:`EncoderContract`, :class:`IndexerContract`, :class:`GeneratorContract`: pytest classes to
+  subclass in a plugin's tests (one test per contract rule).
+- :func:`run_contract`: run the contract on a plugin folder or an installed plugin (``modahub test``).
+- :func:`sample_documents`: deterministic documents of any modality.
+- The pytest plugin (loaded automatically) adds the ``modahub_tmp_plugin`` fixture.
+
+Names are imported lazily: the contract classes need pytest, the runner does not.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "EncoderContract": "modahub.testing.contracts",
+    "IndexerContract": "modahub.testing.contracts",
+    "GeneratorContract": "modahub.testing.contracts",
+    "ContractReport": "modahub.testing.runner",
+    "ContractTargetError": "modahub.testing.runner",
+    "run_contract": "modahub.testing.runner",
+    "ContractViolation": "modahub.testing.rules",
+    "RuleResult": "modahub.testing.rules",
+    "Subject": "modahub.testing.rules",
+    "RULES": "modahub.testing.rules",
+    "check": "modahub.testing.rules",
+    "rules_for": "modahub.testing.rules",
+    "sample_documents": "modahub.testing.samples",
+    "TmpPlugin": "modahub.testing.tmp_plugin",
+    "write_plugin": "modahub.testing.tmp_plugin",
+}
+
+if TYPE_CHECKING:
+    from modahub.testing.contracts import EncoderContract, GeneratorContract, IndexerContract  # noqa: F401
+    from modahub.testing.rules import RULES, ContractViolation, RuleResult, Subject, check, rules_for  # noqa: F401
+    from modahub.testing.runner import ContractReport, ContractTargetError, run_contract  # noqa: F401
+    from modahub.testing.samples import sample_documents  # noqa: F401
+    from modahub.testing.tmp_plugin import TmpPlugin, write_plugin  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modahub.testing' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = sorted(_EXPORTS)

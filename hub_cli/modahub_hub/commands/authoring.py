@@ -1,0 +1,122 @@
+"""Authoring commands: ``modahub new`` (scaffold a plugin) and ``modahub test`` (run the executor contract)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from modahub_hub.output import UserError, emit_json, print_table
+
+_KINDS = ("encoder", "indexer", "generator")
+_MODALITY_HELP = "text, image, audio, video, mesh, pointcloud, timeseries, '*' (indexers), or a new name to register"
+
+
+def _ask(value: object, interactive: bool, prompt: str, default: object, **kwargs: object) -> object:
+    """The flag's value; else, interactively, a prompt with ``default``; else the default."""
+    if value is not None:
+        return value
+    if interactive:
+        return click.prompt(prompt, default=default, **kwargs)
+    return default
+
+
+@click.command("new")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(_KINDS), help="What the plugin's executor does (default encoder).")
+@click.option("--modality", help=f"Modality it handles or makes: {_MODALITY_HELP}.")
+@click.option("--modality-description", help="One line describing a new modality.")
+@click.option("--dim", type=int, help="Encoder vector size (default 256 for text, else 64).")
+@click.option("--space", help="Encoder embedding space name (default NAME-v1).")
+@click.option("--description", help="One-line summary for the manifest, README and package metadata.")
+@click.option("--author", help="Author name for the package metadata.")
+@click.option("--email", help="Author e-mail for the package metadata.")
+@click.option("--license", "license_", help="SPDX license expression (default Apache-2.0).")
+@click.option("--directory", type=click.Path(path_type=Path), help="Folder to create (default ./modahub-NAME).")
+@click.option(
+    "--interactive/--no-interactive", default=None, help="Prompt for choices not given as flags (default: when a terminal)."
+)
+def new(
+    name: str,
+    kind: str | None,
+    modality: str | None,
+    modality_description: str | None,
+    dim: int | None,
+    space: str | None,
+    description: str | None,
+    author: str | None,
+    email: str | None,
+    license_: str | None,
+    directory: Path | None,
+    interactive: bool | None,
+) -> None:
+    """Create a complete plugin NAME: executor, manifest, contract tests, README, Dockerfile, CI."""
+    from modahub_hub.scaffold import ScaffoldError, ScaffoldOptions, plugin_names, render
+    from modahub_hub.scaffold.names import PluginNameError, lookalike, taken_names
+
+    ask = interactive if interactive is not None else sys.stdin.isatty()
+    try:
+        names = plugin_names(name)
+    except PluginNameError as exc:
+        raise UserError(str(exc)) from None
+    clash = lookalike(names, taken_names())
+    if clash:
+        raise UserError(
+            f"{names.dist!r} looks like the existing plugin {clash!r} (the hub refuses look-alikes); pick another name"
+        )
+    dest = directory or Path(names.dist)
+    if dest.exists():
+        raise UserError(f"{dest} already exists; nothing was changed (choose another name or --directory)")
+    kind = str(_ask(kind, ask, "Kind", "encoder", type=click.Choice(_KINDS)))
+    modality = str(_ask(modality, ask, f"Modality ({_MODALITY_HELP})", "*" if kind == "indexer" else "text"))
+    options = dict(
+        description=_ask(description, ask, "One-line description", ""),
+        author=_ask(author, ask, "Author", ""),
+        email=_ask(email, ask, "E-mail", ""),
+        license=_ask(license_, ask, "License", "Apache-2.0"),
+    )
+    from modahub_hub.scaffold.render import ANY_MODALITY, BUILTIN_MODALITIES, DEFAULT_DIM, FALLBACK_DIM
+
+    if modality not in (*BUILTIN_MODALITIES, ANY_MODALITY):
+        options["modality_description"] = _ask(modality_description, ask, f"Describe the new modality {modality!r}", "")
+    if kind == "encoder":
+        options["dim"] = _ask(dim, ask, "Vector size", DEFAULT_DIM.get(modality, FALLBACK_DIM), type=int)
+        options["space"] = _ask(space, ask, "Embedding space", f"{names.name}-v1")
+    try:
+        scaffold = ScaffoldOptions(names, kind=kind, modality=modality, **options)  # type: ignore[arg-type]
+        written = render(scaffold, dest)
+    except ScaffoldError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"Created {dest}/ ({len(written)} files): {names.dist}, {kind} for {modality}"
+               + (f" (new modality {modality!r})" if scaffold.new_modality else ""))
+    for path in written:
+        click.echo(f"  {path.as_posix()}")
+    click.echo(f"Next:\n  cd {dest}\n  pip install -e '.[test]' && pytest\n  modahub test .\n  modahub publish . --hub HUB")
+
+
+@click.command("test")
+@click.argument("target")
+@click.option("--executor", "executors", multiple=True, help="Test only this executor (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def test(target: str, executors: tuple[str, ...], as_json: bool) -> None:
+    """Run the executor contract on TARGET, a plugin folder or an installed plugin name; exit 1 on failure."""
+    from modahub.testing.runner import ContractTargetError, run_contract
+
+    try:
+        report = run_contract(target, executors=list(executors) or None)
+    except ContractTargetError as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        rows = [(r.executor, r.rule, "pass" if r.status == "passed" else "FAIL", r.message) for r in report.results]
+        print_table(f"Contract: {report.plugin} {report.version}", ["executor", "rule", "result", "detail"], rows)
+        for error in report.errors:
+            click.secho(f"error: {error}", fg="red", err=True)
+        failed = len(report.failures)
+        summary = f"{len(report.results) - failed} passed, {failed} failed"
+        summary += f", {len(report.errors)} errors" if report.errors else ""
+        click.secho(summary, fg="green" if report.ok else "red", err=not report.ok)
+    if not report.ok:
+        sys.exit(1)

@@ -1,0 +1,154 @@
+"""Render the plugin scaffold (jinja2 templates shipped in this package) into a new folder.
+
+Template files end in ``.jinja``; path parts are templates too (``{{ package }}``), a part that
+renders empty drops the file (copier style), ``dot-`` becomes ``.``, and names starting with ``_``
+(at the top) are partials that are only included.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from modahub_hub.scaffold.names import PluginNames
+
+Kind = Literal["encoder", "indexer", "generator"]
+KINDS: tuple[Kind, ...] = ("encoder", "indexer", "generator")
+BUILTIN_MODALITIES = ("text", "image", "audio", "video", "mesh", "pointcloud", "timeseries")
+ANY_MODALITY = "*"
+_MODALITY = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+DEFAULT_DIM = {"text": 256}
+FALLBACK_DIM = 64
+
+
+class ScaffoldError(ValueError):
+    """The scaffold cannot be rendered as asked."""
+
+
+@dataclass(frozen=True)
+class ScaffoldOptions:
+    """Every choice ``modahub new`` asks for."""
+
+    names: PluginNames
+    kind: Kind = "encoder"
+    modality: str = "text"
+    modality_description: str = ""
+    dim: int | None = None
+    space: str | None = None
+    description: str = ""
+    author: str = ""
+    email: str = ""
+    license: str = "Apache-2.0"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ScaffoldError(f"kind {self.kind!r}: choose one of {', '.join(KINDS)}")
+        if self.modality == ANY_MODALITY and self.kind != "indexer":
+            raise ScaffoldError(f"modality '*' (any) suits only indexers; a {self.kind} needs one modality")
+        if self.modality != ANY_MODALITY and not _MODALITY.match(self.modality):
+            raise ScaffoldError(f"modality {self.modality!r}: use lowercase letters, digits, '-' or '_' (e.g. 'spectrum')")
+        if self.dim is not None and not 2 <= self.dim <= 65536:
+            raise ScaffoldError(f"dim {self.dim}: choose a vector size between 2 and 65536")
+
+    @property
+    def new_modality(self) -> bool:
+        return self.modality not in (*BUILTIN_MODALITIES, ANY_MODALITY)
+
+    def context(self) -> dict[str, object]:
+        """The variables the templates see."""
+        import modahub
+
+        major, minor = (int(p) for p in modahub.__version__.split(".")[:2])
+        upper = f"{major + 1}" if major else f"{major}.{minor + 1}"
+        names = self.names
+        modality_class = "".join(p.capitalize() for p in re.split(r"[-_]", self.modality)) + "Payload"
+        return {
+            **{k: v for k, v in asdict(self).items() if k != "names"},
+            "name": names.name,
+            "dist": names.dist,
+            "package": names.package,
+            "class_name": names.camel + self.kind.capitalize(),
+            "module": self.kind,
+            "new_modality": self.new_modality,
+            "modality_class": modality_class,
+            "modality_description": self.modality_description or f"{self.modality} readings: a float array",
+            "baseline": "new" if self.new_modality else self.modality,
+            "dim": self.dim or DEFAULT_DIM.get(self.modality, FALLBACK_DIM),
+            "space": self.space or f"{names.name}-v1",
+            "description": self.description or f"{_article(self.kind).capitalize()} {self.kind} for {self._modality_words()}",
+            "core_spec": f">={major}.{minor},<{upper}",
+            "modahub_spec": f">={major}.{minor},<{upper}",
+        }
+
+    def _modality_words(self) -> str:
+        return "any modality" if self.modality == ANY_MODALITY else f"{self.modality} documents"
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def templates_root() -> Path:
+    """The folder of the plugin scaffold inside the installed ``modahub`` package."""
+    root = Path(str(resources.files("modahub_hub").joinpath("templates", "plugin")))
+    if not root.is_dir():
+        raise ScaffoldError(f"scaffold templates missing at {root}; reinstall modahub")
+    return root
+
+
+def _environment(root: Path):  # -> jinja2.Environment (imported lazily)
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _output_path(relative: str, env, context: dict[str, object]) -> Path | None:
+    parts = []
+    for part in Path(relative.removesuffix(".jinja")).parts:
+        rendered = env.from_string(part).render(context)
+        if not rendered:
+            return None
+        parts.append("." + rendered[4:] if rendered.startswith("dot-") else rendered)
+    return Path(*parts)
+
+
+def render(options: ScaffoldOptions, dest: Path) -> list[Path]:
+    """Render the scaffold into the new folder ``dest`` atomically; returns the files written (relative)."""
+    dest = Path(dest)
+    if dest.exists():
+        raise ScaffoldError(f"{dest} already exists; choose another name or --directory (nothing was overwritten)")
+    root = templates_root()
+    env, context = _environment(root), options.context()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    written: list[Path] = []
+    try:
+        for template in sorted(root.rglob("*.jinja")):
+            relative = template.relative_to(root).as_posix()
+            if relative.startswith("_"):  # partials, only included
+                continue
+            out = _output_path(relative, env, context)
+            if out is None:
+                continue
+            target = staging / out
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(env.get_template(relative).render(context), encoding="utf-8")
+            written.append(out)
+        os.rename(staging, dest)  # fails if dest appeared meanwhile: nothing is overwritten
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return written
