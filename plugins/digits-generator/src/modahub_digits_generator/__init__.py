@@ -1,0 +1,1 @@
+"""modahub-digits-generator: handwritten digits from prompts with a small conditional VAE."""
