@@ -155,8 +155,11 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
 @click.option("--generator", help="Which of the app's generators (default: the first).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on a terminal.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: in this process; ray: the encoders on a local Ray cluster (encode, index, search).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="Ray actors (--engine ray).")
 def run(app_file: Path, shape: str, inputs: tuple[Path, ...], texts: tuple[str, ...], k: int, filters: tuple[str, ...],
-        n: int, seed: int | None, generator: str | None, as_json: bool, progress: bool) -> None:
+        n: int, seed: int | None, generator: str | None, as_json: bool, progress: bool, engine: str, workers: int) -> None:
     """Run APP_FILE's index, search, generate or encode pipeline on --input files and --text values."""
     from modahub.executors import ExecutorError
     from modahub.pipeline import PipelineError
@@ -167,8 +170,13 @@ def run(app_file: Path, shape: str, inputs: tuple[Path, ...], texts: tuple[str, 
     try:
         items = read_prompts(inputs, texts) if shape == "generate" else read_inputs(inputs, texts)
         with progress_bar(progress and not as_json) as update:
-            result = app.run(shape, items, k=k, filter=parse_filter(filters), n=n, seed=seed, generator=generator,
-                             progress=update)
+            if engine == "ray":
+                from modahub_hub.engines.ray_engine import run_on_ray
+
+                result = run_on_ray(app, shape, items, workers=workers, k=k, filter=parse_filter(filters), progress=update)
+            else:
+                result = app.run(shape, items, k=k, filter=parse_filter(filters), n=n, seed=seed, generator=generator,
+                                 progress=update)
     except (PipelineError, ExecutorError) as exc:
         raise UserError(str(exc)) from None
     _report(shape, app, result, as_json)

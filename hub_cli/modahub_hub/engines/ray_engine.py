@@ -1,0 +1,198 @@
+"""Bulk runs of an app on Ray: Ray Data ``map_batches`` over an actor pool that loads each model once.
+
+The app's segmenters and encoders run in the actors (each actor builds that part of the pipeline
+and warms its executors up once, then encodes batch after batch); the index, which has a single
+writer, runs in the driver: embedded documents come back keyed by their input position, so the
+index receives them in the same order as with the local runner and gives the same results.
+
+Documents cross process boundaries as modahub JSON (arrays exact, base64), never as pickles of
+modahub objects. The local cluster binds 127.0.0.1, has usage statistics off and no dashboard.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from modahub.documents import Document
+from modahub.executors import ExecutorError, Filter
+from modahub.pipeline import INPUT, App, Node, Pipeline, RunResult
+from modahub.pipeline.runner import ProgressFn, persist
+from modahub_hub.output import UserError
+
+PARALLEL_KINDS = ("encoder", "segmenter")
+RAY_SHAPES = ("encode", "index", "search")
+
+
+class EngineError(UserError):
+    """Ray is missing, cannot start, or cannot run what was asked (the CLI prints it without a traceback)."""
+
+
+def import_ray() -> Any:
+    """Import ray with usage statistics off; a clear error when the extra is not installed."""
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    try:
+        import ray
+    except ImportError:
+        raise EngineError("the ray engine needs Ray: pip install 'modahub[ray]'") from None
+    return ray
+
+
+@contextlib.contextmanager
+def ray_session(num_cpus: int, temp_dir: str | Path | None = None) -> Iterator[Any]:
+    """A local Ray cluster on 127.0.0.1 for the duration of the block, then shut down.
+
+    ``temp_dir`` holds Ray's session files (a fresh temporary folder, removed afterwards, when None).
+    An already initialised Ray (e.g. a cluster the caller connected to) is used as it is.
+    """
+    ray = import_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    owned = temp_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="modahub-ray-")) if owned else Path(temp_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
+                 _temp_dir=str(folder.resolve()), log_to_driver=False, configure_logging=False)
+    except Exception as exc:
+        raise EngineError(f"could not start a local Ray cluster (session files in {folder}): {exc}") from None
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+        if owned:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def split(app: App, shape: str) -> tuple[dict[str, Any], Node | None, Pipeline]:
+    """The parallel part of ``shape`` (segmenters and encoders, as a pipeline dict) and the driver's index node."""
+    if shape not in RAY_SHAPES:
+        raise EngineError(f"the ray engine runs {', '.join(RAY_SHAPES)}; run {shape!r} with the local engine")
+    pipe = app.pipeline(shape)  # type: ignore[arg-type]
+    parallel = [pipe.nodes[n].step for n in pipe.order if pipe.nodes[n].kind in PARALLEL_KINDS]
+    rest = [pipe.nodes[n] for n in pipe.order if pipe.nodes[n].kind not in PARALLEL_KINDS]
+    if len(rest) > 1 or (rest and rest[0].kind != "indexer"):
+        raise EngineError(f"the ray engine cannot split pipeline {pipe.name!r}: {[n.step.name for n in rest]}")
+    spec = {"name": f"{pipe.name}/parallel",
+            "steps": [s.model_dump(by_alias=True, exclude_defaults=True) for s in parallel]}
+    return spec, (rest[0] if rest else None), pipe
+
+
+class EncodeActor:
+    """A Ray Data actor: builds the parallel part of the pipeline and warms it up once."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        from modahub.pipeline import LocalRunner
+
+        pipe = Pipeline.from_dict(spec).build()
+        for node in pipe.nodes.values():
+            if hasattr(node.executor, "warm_up"):
+                node.executor.warm_up()
+        self.runner = LocalRunner(pipe)
+        self.sinks = [n.step.name for n in pipe.sinks()]
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        keys, out = [], []
+        for start, chunk in zip(batch["start"], batch["docs"], strict=True):
+            docs = [Document.from_json(text) for text in json.loads(chunk)]
+            result = self.runner.run(docs)
+            for name in self.sinks:
+                for key, doc in result.outputs[name]:
+                    keys.append(json.dumps([int(start) + key[0], *key[1:]]))
+                    out.append(doc.to_json())
+        return {"key": np.array(keys, dtype=object), "doc": np.array(out, dtype=object)}
+
+
+def _check_inputs(pipe: Pipeline, docs: Sequence[Any]) -> None:
+    if len(docs) == 0:
+        raise ExecutorError(f"pipeline {pipe.name!r}: no input given")
+    roots = pipe.routes(INPUT)
+    for i, doc in enumerate(docs):
+        if not isinstance(doc, Document):
+            raise ExecutorError(f"pipeline {pipe.name!r} reads documents: item {i} is a {type(doc).__name__}")
+        if not any(r.takes(doc.modality) for r in roots):
+            accepted = ", ".join(f"{'/'.join(sorted(r.accepts))} (step {r.step.name!r})" for r in roots)
+            raise ExecutorError(
+                f"document {i} (id {doc.id!r}) has modality {doc.modality!r}; pipeline {pipe.name!r} accepts {accepted}"
+            )
+
+
+def _default_batch(pipe: Pipeline) -> int:
+    return max((int(n.executor.batch_size) for n in pipe.nodes.values() if n.kind in PARALLEL_KINDS), default=32)
+
+
+def encode_on_ray(spec: dict[str, Any], docs: Sequence[Document], *, workers: int, batch_size: int,
+                  progress: ProgressFn | None = None) -> list[Document]:
+    """Run the parallel pipeline ``spec`` on ``docs`` with ``workers`` actors; embedded documents in input order.
+
+    The documents go out in chunks of ``batch_size`` (the local runner's batches), one chunk per actor call.
+    """
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    chunks = [{"start": s, "docs": json.dumps([d.to_json() for d in docs[s:s + batch_size]])}
+              for s in range(0, len(docs), batch_size)]
+    dataset = ray.data.from_items(chunks, override_num_blocks=min(len(chunks), 64 * workers)).map_batches(
+        EncodeActor, fn_constructor_kwargs={"spec": spec}, batch_size=1, batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1, max_restarts=0,
+    )
+    keyed: list[tuple[tuple[int, ...], str]] = []
+    seen: set[int] = set()
+    for batch in dataset.iter_batches(batch_format="numpy", batch_size=None):
+        for key, text in zip(batch["key"], batch["doc"], strict=True):
+            k = tuple(json.loads(key))
+            keyed.append((k, text))
+            seen.add(k[0])
+        if progress is not None:
+            progress("ray", len(seen), len(docs))
+    keyed.sort(key=lambda kv: kv[0])
+    return [Document.from_json(text) for _, text in keyed]
+
+
+def run_on_ray(app: App, shape: str, docs: Sequence[Any], *, workers: int = 2, k: int = 10, filter: Filter | None = None,
+               batch_size: int | None = None, temp_dir: str | Path | None = None,
+               progress: ProgressFn | None = None) -> RunResult:
+    """Run ``shape`` (encode, index or search) of ``app`` with its encoders spread over ``workers`` Ray actors.
+
+    Gives the same :class:`RunResult` as ``app.run(shape, docs)``; an index is saved when it lives at a path.
+    """
+    if workers < 1:
+        raise EngineError(f"workers must be at least 1, got {workers}")
+    spec, tail, pipe = split(app, shape)
+    _check_inputs(pipe, docs)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    with ray_session(num_cpus=max(workers, 2), temp_dir=temp_dir):
+        embedded = encode_on_ray(spec, docs, workers=workers, batch_size=batch_size or _default_batch(pipe),
+                                 progress=progress)
+    seconds["ray"] = time.perf_counter() - started
+    result = RunResult(seconds=seconds)
+    if tail is None:
+        result.documents = embedded
+        return result
+    started = time.perf_counter()
+    index, size = tail.executor, max(int(tail.executor.batch_size), 1)
+    if tail.op == "search":
+        for start in range(0, len(embedded), size):
+            batch = embedded[start:start + size]
+            result.matches.extend(index.search(np.stack([d.embedding for d in batch]), k=k, filter=filter))
+        result.queries = embedded
+    else:
+        for start in range(0, len(embedded), size):
+            index.add(embedded[start:start + size])
+        persist(index)
+        result.documents = embedded
+    seconds[tail.step.name] = time.perf_counter() - started
+    return result
