@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from modahub.documents import Document, Provenance, WeightsPin
 from modahub.payloads import Payload
+from modahub.weights import weights_pin
 
 if TYPE_CHECKING:
     from modahub.executors import Generator
@@ -40,18 +41,10 @@ class RegenerationMismatchError(RecipeError):
     """Replaying a recipe gave a payload that differs from the document's."""
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def packaged_weights(distribution: str, path: str | Path) -> WeightsPin:
     """The pin of a weights file shipped inside a distribution: repo = distribution, revision = its version."""
-    return WeightsPin(repo=distribution, revision=metadata.version(distribution), sha256=file_sha256(path))
+    path = Path(path)
+    return weights_pin(path.parent, repo=distribution, revision=metadata.version(distribution), filename=path.name)
 
 
 def document_seeds(seed: int, n: int) -> range:
@@ -146,7 +139,9 @@ def open_generator(recipe: Provenance) -> Generator:
     try:
         return cls(**recipe.parameters)
     except (TypeError, ValueError) as exc:
-        raise RecipeError(f"cannot regenerate: {recipe.executor} refuses the recipe's parameters {recipe.parameters}: {exc}") from None
+        raise RecipeError(
+            f"cannot regenerate: {recipe.executor} refuses the recipe's parameters {recipe.parameters}: {exc}"
+        ) from None
 
 
 def regenerate(source: Document | Provenance) -> Document:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from importlib import metadata, resources
 
-import modahub
 import numpy as np
 import pytest
-from modahub.executors import ExecutorError
 from modahub_digits_generator.prompts import parse_digit
+
+import modahub
+from modahub.executors import ExecutorError
 
 
 @pytest.fixture(scope="module")

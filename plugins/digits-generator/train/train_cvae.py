@@ -97,7 +97,9 @@ def main() -> None:
     print(f"trained in {time.perf_counter() - start:.1f} s")
     print(f"recognised by logistic regression: {recognised(model, args.latent, 100, args.seed + 1):.1%} of 1000 samples")
     layers = [m for m in model.decoder if isinstance(m, nn.Linear)]
-    tensors = {f"decoder.{i}.{p}": getattr(layer, p).detach().contiguous() for i, layer in enumerate(layers) for p in ("weight", "bias")}
+    tensors = {
+        f"decoder.{i}.{p}": getattr(layer, p).detach().contiguous() for i, layer in enumerate(layers) for p in ("weight", "bias")
+    }
     config = {"latent": args.latent, "classes": CLASSES, "pixels": PIXELS, "hidden": args.hidden, "epochs": args.epochs,
               "seed": args.seed, "trained_on": "sklearn.datasets.load_digits", "activation": "relu", "output": "sigmoid"}
     metadata = {"config": json.dumps(config, sort_keys=True)}  # one key: safetensors orders several keys at random

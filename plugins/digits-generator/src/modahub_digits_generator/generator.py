@@ -7,10 +7,10 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+
 from modahub.documents import Document, WeightsPin
 from modahub.executors import ExecutorError, Generator
 from modahub.recipes import document_seeds, make_document, packaged_weights
-
 from modahub_digits_generator.prompts import parse_digit
 
 DISTRIBUTION = "modahub-digits-generator"
