@@ -16,13 +16,15 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
 from modahub import hookspecs
 from modahub.manifest import ExecutorSpec, Manifest, ManifestError, read_manifest
-from modahub.modalities import Modality, UnknownModalityError
+
+if TYPE_CHECKING:
+    from modahub.modalities import Modality
 
 ENTRY_POINT_GROUP = "modahub"
 STRICT_ENV = "MODAHUB_STRICT_PLUGINS"
@@ -83,16 +85,25 @@ class PluginManager:
         self.pm = pluggy.PluginManager("modahub")
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
-        self.modalities: dict[str, Modality] = {}
-        self._register_builtins()
+        self._modalities: dict[str, Modality] | None = None
         for ep in entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps:
             self._discover(ep)
 
-    def _register_builtins(self) -> None:
-        from modahub import builtins
+    def call_hook_of(self, plugin_name: str, hook: str, **kwargs: Any) -> None:
+        """Call ``hook`` on one registered plugin only."""
+        others = [p for n, p in self.pm.list_name_plugin() if n != plugin_name]
+        self.pm.subset_hook_caller(hook, others)(**kwargs)
 
-        self.pm.register(builtins, name="builtins")
-        self.pm.hook.register_modalities(register=self.register_modality)
+    @property
+    def modalities(self) -> dict[str, Modality]:
+        """Registered modalities; the built-ins register on first use (keeps ``modahub list`` light)."""
+        if self._modalities is None:
+            from modahub import builtins
+
+            self._modalities = {}
+            self.pm.register(builtins, name="builtins")
+            self.call_hook_of("builtins", "register_modalities", register=self.register_modality)
+        return self._modalities
 
     def register_modality(self, modality: Modality) -> None:
         """Add a modality; registering a different schema under a taken name is an error."""
@@ -111,6 +122,8 @@ class PluginManager:
         try:
             return self.modalities[name]
         except KeyError:
+            from modahub.modalities import UnknownModalityError
+
             raise UnknownModalityError(
                 f"unknown modality {name!r}; known: {', '.join(sorted(self.modalities))}. "
                 "Install a plugin that provides it (modahub search --modality NAME)"
@@ -189,9 +202,8 @@ class PluginManager:
             return record
         try:
             self.pm.check_pending()
-            others = [p for n, p in self.pm.list_name_plugin() if n != record.name]
-            self.pm.subset_hook_caller("register_modalities", others)(register=self._modality_registrar(record))
-            self.pm.subset_hook_caller("register_executors", others)(register=self._executor_registrar(record))
+            self.call_hook_of(record.name, "register_modalities", register=self._modality_registrar(record))
+            self.call_hook_of(record.name, "register_executors", register=self._executor_registrar(record))
             self._check_against_manifest(record)
         except (Exception, SystemExit) as exc:
             self.pm.unregister(name=record.name)
