@@ -69,7 +69,7 @@ def test_plugin_commands_and_errors(toy) -> None:
     unknown = runner.invoke(cli, ["no-such-command"])
     assert unknown.exit_code == 2 and "No such command" in unknown.output
     missing = runner.invoke(cli, ["info", "nothing-like-this"])
-    assert missing.exit_code == 1 and "neither an installed executor nor an installed plugin" in missing.output
+    assert missing.exit_code == 1 and "is neither installed nor in hub" in missing.output
 
 
 def test_version_and_help_are_cheap() -> None:
