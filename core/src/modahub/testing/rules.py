@@ -411,7 +411,8 @@ def _provenance(subject: Subject) -> None:
         _expect(prov.executor == subject.cls.name, rid,
                 f"document {i}: provenance executor {prov.executor!r}, expected {subject.cls.name!r}")
         _expect(prov.prompt == PROMPTS[i // 2], rid,
-                f"document {i}: provenance prompt {prov.prompt!r}, expected {PROMPTS[i // 2]!r} (n documents per prompt, in order)")
+                f"document {i}: provenance prompt {prov.prompt!r}, expected {PROMPTS[i // 2]!r} "
+                "(n documents per prompt, in order)")
 
 
 @rule("generator", "seeded-determinism", "the same prompts, n and seed give the same documents")

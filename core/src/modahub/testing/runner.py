@@ -1,17 +1,21 @@
-"""Run the executor contract on a plugin folder or an installed plugin and collect a report.
+"""Run the executor contract on a plugin folder, a wheel or an installed plugin, and collect a report.
 
-A folder is loaded from its source (``src/`` or the folder itself) through the entry points its
-``pyproject.toml`` declares, without installing it; an installed plugin is found by entry-point or
-distribution name. Each run uses its own plugin manager and restores ``sys.path``, ``sys.modules``
-and the modality registry afterwards, so a long-lived process (the hub's publish) can run many.
+A folder (``src/`` or the folder itself) or an unpacked wheel is loaded through the entry points
+it declares, without installing it; an installed plugin is found by entry-point or distribution
+name. Each run uses its own plugin manager and restores ``sys.path``, ``sys.modules`` and the
+process-wide manager afterwards.
 """
 
 from __future__ import annotations
 
+import configparser
+import email.parser
 import os
 import re
 import sys
+import tempfile
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -65,30 +69,42 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _folder_entry_points(folder: Path) -> tuple[list[EntryPoint], dict[str, Any]]:
+@dataclass(frozen=True)
+class _Source:
+    """Plugin code that is not installed: where it is, its entry points, distribution name and version."""
+
+    path: Path
+    eps: list[EntryPoint]
+    dist: str
+    version: str
+
+
+def _folder_source(folder: Path) -> _Source:
     pyproject = folder / "pyproject.toml"
     if not pyproject.is_file():
         raise ContractTargetError(f"{folder}: no pyproject.toml; a plugin folder is what 'modahub new' makes")
     try:
-        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ContractTargetError(f"{pyproject}: not valid TOML: {exc}") from None
+    project = data.get("project", {})
     declared = project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
     if not declared:
         raise ContractTargetError(
             f"{pyproject}: declares no [project.entry-points.{ENTRY_POINT_GROUP}]; add '<name> = \"<package>.plugin\"'"
         )
-    return [EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in declared.items()], project
+    code = folder / "src" if (folder / "src").is_dir() else folder
+    eps = [EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in declared.items()]
+    return _Source(code, eps, project.get("name", folder.name), _folder_version(data, code))
 
 
-def _folder_version(folder: Path, source: Path, project: dict[str, Any]) -> str:
+def _folder_version(pyproject: dict[str, Any], code: Path) -> str:
     """The version in pyproject.toml, or the ``__version__`` string its dynamic ``attr`` names (read, not imported)."""
-    if "version" in project:
-        return str(project["version"])
-    tool = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8")).get("tool", {})
-    attr = tool.get("setuptools", {}).get("dynamic", {}).get("version", {}).get("attr", "")
+    if "version" in pyproject.get("project", {}):
+        return str(pyproject["project"]["version"])
+    attr = pyproject.get("tool", {}).get("setuptools", {}).get("dynamic", {}).get("version", {}).get("attr", "")
     module, _, name = attr.rpartition(".")
-    base = source.joinpath(*module.split("."))
+    base = code.joinpath(*module.split("."))
     for candidate in (base / "__init__.py", base.with_suffix(".py")):
         if module and candidate.is_file():
             found = re.search(rf"^{re.escape(name)}\s*=\s*[\"']([^\"']+)[\"']", candidate.read_text(encoding="utf-8"), re.M)
@@ -97,74 +113,94 @@ def _folder_version(folder: Path, source: Path, project: dict[str, Any]) -> str:
     return "unknown"
 
 
+def _wheel_source(wheel: Path, into: Path) -> _Source:
+    """Unpack ``wheel`` into ``into`` and read its entry points and metadata."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(into)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ContractTargetError(f"{wheel}: not a readable wheel: {exc}") from None
+    info = next(into.glob("*.dist-info"), None)
+    if info is None or not (info / "entry_points.txt").is_file():
+        raise ContractTargetError(f"{wheel}: no .dist-info/entry_points.txt; is it a modahub plugin wheel?")
+    parser = configparser.ConfigParser(delimiters=("=",))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string((info / "entry_points.txt").read_text(encoding="utf-8"))
+    if not parser.has_section(ENTRY_POINT_GROUP):
+        raise ContractTargetError(f"{wheel}: declares no entry point in group {ENTRY_POINT_GROUP!r}")
+    eps = [EntryPoint(name, value.strip(), ENTRY_POINT_GROUP) for name, value in parser.items(ENTRY_POINT_GROUP)]
+    meta = email.parser.Parser().parsestr((info / "METADATA").read_text(encoding="utf-8"))
+    return _Source(into, eps, meta.get("Name", wheel.name), meta.get("Version", "unknown"))
+
+
 @contextmanager
-def _isolated(source: Path | None) -> Iterator[None]:
-    """Import a folder's code from ``source``; undo the imports and the process-wide manager afterwards."""
+def _isolated(code: Path | None) -> Iterator[None]:
+    """Import plugin code from ``code``; undo the imports and the process-wide manager afterwards."""
     saved_path, saved_modules, saved_manager = list(sys.path), set(sys.modules), plugins._manager
-    if source is not None:
-        sys.path.insert(0, str(source))
+    if code is not None:
+        sys.path.insert(0, str(code))
     try:
         yield
     finally:
         sys.path[:] = saved_path
         plugins._manager = saved_manager
-        if source is not None:
+        if code is not None:
             for name in set(sys.modules) - saved_modules:
                 module_file = getattr(sys.modules[name], "__file__", None) or ""
-                if module_file.startswith(str(source)):
+                if module_file.startswith(str(code)):
                     del sys.modules[name]
 
 
-def _check_not_shadowed(eps: list[EntryPoint], source: Path) -> None:
-    for ep in eps:
+def _source_records(source: _Source) -> tuple[PluginManager, list[PluginRecord]]:
+    """A manager with the installed plugins plus ``source`` (which wins over an installed copy of itself)."""
+    for ep in source.eps:
         top = ep.value.split(":")[0].split(".")[0]
-        loaded = sys.modules.get(top)
-        where = getattr(loaded, "__file__", None) or ""
-        if loaded is not None and not where.startswith(str(source)):
+        where = getattr(sys.modules.get(top), "__file__", None) or ""
+        if top in sys.modules and not where.startswith(str(source.path)):
             raise ContractTargetError(
-                f"package {top!r} is already imported from {where}; run 'modahub test' in a fresh process to test {source}"
+                f"package {top!r} is already imported from {where}; run 'modahub test' in a fresh process to test {source.path}"
             )
+    names = {ep.name for ep in source.eps}
+    installed = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in names]
+    selected = os.environ.get(LOAD_ENV)
+    others = [ep.name for ep in installed] if selected is None else selected.split(",")
+    mgr = PluginManager([*installed, *source.eps], strict=False, selection=",".join([*others, *names]))
+    records = [mgr.records[name] for name in sorted(names)]
+    for record in records:
+        record.dist, record.version = source.dist, source.version
+    return mgr, records
 
 
-def _records(target: str | Path) -> tuple[PluginManager, list[PluginRecord]]:
-    path = Path(target)
-    if path.is_dir():
-        folder = path.resolve()
-        eps, project = _folder_entry_points(folder)
-        source = folder / "src" if (folder / "src").is_dir() else folder
-        _check_not_shadowed(eps, source)
-        names = {ep.name for ep in eps}
-        installed = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in names]
-        selected = os.environ.get(LOAD_ENV)
-        others = [ep.name for ep in installed] if selected is None else selected.split(",")
-        mgr = PluginManager([*installed, *eps], strict=False, selection=",".join([*others, *names]))
-        records = [mgr.records[name] for name in sorted(names)]
-        for record in records:
-            record.dist, record.version = project.get("name", record.dist), _folder_version(folder, source, project)
-        return mgr, records
-    mgr = PluginManager(strict=False, selection=None)
-    wanted = _normalise(str(target))
+def _installed_records(name: str) -> tuple[PluginManager, list[PluginRecord]]:
+    mgr = PluginManager(strict=False)
+    wanted = _normalise(name)
     found = [r for r in mgr.records.values() if wanted in (_normalise(r.name), _normalise(r.dist))]
     if not found:
         installed = ", ".join(sorted(mgr.records)) or "none"
         raise ContractTargetError(
-            f"{target!r} is not a plugin folder nor an installed plugin (installed: {installed}); "
-            "pass the folder that holds pyproject.toml, or install the plugin first"
+            f"{name!r} is not a plugin folder, a wheel, nor an installed plugin (installed: {installed}); "
+            "pass the folder that holds pyproject.toml, a .whl file, or install the plugin first"
         )
     return mgr, found
 
 
 def run_contract(target: str | Path, *, executors: list[str] | None = None) -> ContractReport:
-    """Run every contract rule on each executor of the plugin at ``target`` (a folder or an installed name)."""
+    """Run every contract rule on each executor of the plugin ``target``: a folder, a wheel, or an installed name."""
     report = ContractReport(target=str(target))
     path = Path(target)
-    source = (path / "src" if (path / "src").is_dir() else path).resolve() if path.is_dir() else None
-    with _isolated(source):
-        mgr, records = _records(target)
-        plugins._manager = mgr  # documents of the plugin's own modalities validate through it
-        for record in records:
-            report.plugin, report.version = record.dist, record.version
-            _run_record(mgr, record, executors, report)
+    with tempfile.TemporaryDirectory(prefix="modahub-contract-") as tmp:
+        if path.is_dir():
+            source: _Source | None = _folder_source(path.resolve())
+        elif path.suffix == ".whl" and path.is_file():
+            source = _wheel_source(path, Path(tmp).resolve())
+        else:
+            source = None
+        with _isolated(source.path if source else None):
+            mgr, records = _source_records(source) if source else _installed_records(str(target))
+            plugins._manager = mgr  # documents of the plugin's own modalities validate through it
+            for record in records:
+                report.plugin, report.version = record.dist, record.version
+                _run_record(mgr, record, executors, report)
     if not report.results and not report.errors:
         report.errors.append("no executors tested: the manifest declares none" + (" of those named" if executors else ""))
     return report
