@@ -1,0 +1,1 @@
+"""modahub-tone-generator: tones, chords and melodies from prompts, synthesised with numpy."""
