@@ -96,11 +96,26 @@ def list_executors(as_json: bool, kind: str | None, modality: str | None) -> Non
     )
 
 
+def _hub_info(name: str, hub: str | None) -> dict[str, Any]:
+    """A plugin that is not installed, as the hub's registry describes it."""
+    from modahub_hub.commands.search import plugin_json
+    from modahub_hub.hub import HubError
+    from modahub_hub.hub.client import Hub, is_plugin_installed
+
+    try:
+        found = Hub.open(hub)
+        plugin = found.plugin(name)
+    except HubError as exc:
+        raise UserError(f"{name!r} is neither installed nor in hub: {exc}") from None
+    return plugin_json(plugin) | {"installed": is_plugin_installed(plugin.name), "hub": found.backend.hub_id}
+
+
 @click.command("info")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def info(name: str, as_json: bool) -> None:
-    """Details of an installed executor or plugin NAME."""
+@click.option("--hub", help="Hub to look NAME up in when it is not installed (default: the configured, else the bundled hub).")
+def info(name: str, as_json: bool, hub: str | None) -> None:
+    """Details of an installed executor or plugin NAME, else of plugin NAME in the hub."""
     from modahub.plugins import UnknownExecutorError
 
     mgr = _manager()
@@ -109,17 +124,37 @@ def info(name: str, as_json: bool) -> None:
         data = _spec_json(record, spec) | {"extras": spec.extras}
     except UnknownExecutorError:
         record = mgr.records.get(name) or next((r for r in mgr.records.values() if r.dist == name), None)
-        if record is None:
-            raise UserError(
-                f"{name!r} is neither an installed executor nor an installed plugin; "
-                "see 'modahub list' and 'modahub plugins'"
-            ) from None
-        data = _record_json(record)
+        data = _hub_info(name, hub) if record is None else _record_json(record)
     if as_json:
         emit_json(data)
         return
     for key, value in data.items():
         click.echo(f"{key:>16}: {value}")
+
+
+def _hub_flags(records: list[Any]) -> tuple[list[dict[str, str]], str | None]:
+    """Installed plugins the default hub quarantines or whose installed version it yanked."""
+    from modahub_hub.hub import HubError
+    from modahub_hub.hub.client import Hub
+
+    try:
+        registry = Hub.open().registry
+    except HubError as exc:
+        return [], str(exc)
+    flagged = []
+    for record in records:
+        plugin = registry.get(record.dist)
+        if plugin is None:
+            continue
+        entry = plugin.versions.get(record.version)
+        if plugin.status == "quarantined":
+            problem = f"quarantined by the hub: {plugin.status_reason or 'no reason given'}"
+        elif entry is not None and entry.yanked:
+            problem = f"version yanked by the hub: {entry.yanked_reason or 'no reason given'}"
+        else:
+            continue
+        flagged.append({"distribution": record.dist, "version": record.version, "problem": problem})
+    return flagged, None
 
 
 @click.command("doctor")
@@ -132,6 +167,7 @@ def doctor(as_json: bool) -> None:
     mgr = _manager()
     records = _load_all(mgr)
     broken = [r for r in records if r.status == "broken"]
+    flagged, hub_problem = _hub_flags(records)
     report = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -140,6 +176,8 @@ def doctor(as_json: bool) -> None:
         "strict": mgr.strict,
         "plugins": len(records),
         "broken": [_record_json(r) for r in broken],
+        "hub_flags": flagged,
+        "hub_problem": hub_problem,
     }
     if as_json:
         emit_json(report)
@@ -150,5 +188,10 @@ def doctor(as_json: bool) -> None:
         for r in broken:
             click.secho(f"BROKEN {r.name} ({r.dist} {r.version}): {r.error}", fg="red", err=True)
             click.echo(f"   fix: {r.fix}", err=True)
+        for item in flagged:
+            click.secho(f"FLAGGED {item['distribution']} {item['version']}: {item['problem']}", fg="red", err=True)
+            click.echo(f"   fix: modahub uninstall {item['distribution']}", err=True)
+        if hub_problem:
+            click.echo(f"{'hub':>13}: not checked ({hub_problem})")
         if not broken:
             click.secho("All plugins load.", fg="green")

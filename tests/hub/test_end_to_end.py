@@ -1,0 +1,110 @@
+"""The whole journey in a fresh virtual environment: publish → search → install → list → uninstall on a
+folder hub, a hub served over HTTP on 127.0.0.1 and a local HF-Hub-API server; plain pip from the
+hub's simple/ index; an all-or-nothing multi-plugin install; upgrade; the bundled hub offline."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from modahub_hub.hub.publish import init_hub, publish
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _executors(venv, env: dict[str, str]) -> list[str]:
+    return [e["name"] for e in json.loads(venv.run("modahub", "list", "--json", env=env).stdout)]
+
+
+def _version(venv, dist: str) -> str:
+    code = f"import importlib.metadata as m\ntry: print(m.version({dist!r}))\nexcept m.PackageNotFoundError: print('missing')"
+    return venv.run("python", "-c", code).stdout.strip()
+
+
+def _round_trip(venv, hub: str, env: dict[str, str]) -> None:
+    found = json.loads(venv.run("modahub", "search", "exact", "--hub", hub, "--json", env=env).stdout)
+    assert [p["name"] for p in found] == ["modahub-exact-index"]
+    assert "exact-index" not in _executors(venv, env)
+    venv.run("modahub", "install", "modahub-exact-index", "--hub", hub, env=env | {"PIP_NO_INDEX": "1"})
+    assert "exact-index" in _executors(venv, env)
+    lock = (Path(env["MODAHUB_CONFIG_DIR"]) / "plugins.lock").read_text()
+    assert "modahub-exact-index==0.1.0  # hub=" in lock
+    venv.run("modahub", "uninstall", "modahub-exact-index", env=env)
+    assert "exact-index" not in _executors(venv, env)
+    assert "modahub-exact-index" not in (Path(env["MODAHUB_CONFIG_DIR"]) / "plugins.lock").read_text()
+
+
+@pytest.fixture
+def venv_env(fresh_venv, user_config):
+    """The environment the venv's commands run with: this test's user config (which trusts hub_dir's key)."""
+    return {"MODAHUB_CONFIG_DIR": str(user_config)}
+
+
+def test_folder_hub_round_trip(fresh_venv, venv_env, hub_dir, key, exact_index_wheel):
+    publish(exact_index_wheel, str(hub_dir), key=key, owner="modahub")
+    _round_trip(fresh_venv, str(hub_dir), venv_env)
+
+
+def test_http_hub_round_trip_and_plain_pip(fresh_venv, venv_env, hub_dir, key, exact_index_wheel, serve_folder):
+    publish(exact_index_wheel, str(hub_dir), key=key, owner="modahub")
+    url = serve_folder(hub_dir)
+    fresh_venv.run("modahub", "hub", "trust", url, key.public.text, env=venv_env)
+    _round_trip(fresh_venv, url, venv_env)
+
+    fresh_venv.run("pip", "install", "-q", "--index-url", f"{url}simple/", "modahub-exact-index")
+    assert "exact-index" in _executors(fresh_venv, venv_env)
+    fresh_venv.run("pip", "uninstall", "-y", "-q", "modahub-exact-index")
+
+
+def test_hf_hub_round_trip(fresh_venv, venv_env, key, exact_index_wheel, fake_hf):
+    init_hub("hf://acme/plugins", key=key)
+    publish(exact_index_wheel, "hf://acme/plugins", key=key, owner="modahub")
+    env = venv_env | {k: os.environ[k] for k in ("HF_ENDPOINT", "HF_HUB_DISABLE_XET", "HF_TOKEN", "HF_HUB_CACHE")}
+    _round_trip(fresh_venv, "hf://acme/plugins", env)
+    assert any(r.startswith("GET /acme/plugins/resolve/") and r.endswith(".whl") for r in fake_hf.hub.requests)
+
+
+def test_a_pip_failure_mid_install_leaves_the_environment_as_before(fresh_venv, venv_env, hub_dir, key, wheel):
+    """B needs A>=0.2 and has a broken console script: pip upgrades A, then fails on B; A 0.1 must come back."""
+    for path in (
+        wheel("modahub-alpha", "0.1.0"),
+        wheel("modahub-alpha", "0.2.0"),
+        wheel("modahub-beta", requires=("modahub-core>=0.1,<0.2", "modahub-alpha>=0.2"),
+              entry_points="[modahub]\nbeta = modahub_beta.plugin\n[console_scripts]\nbeta-tool = not a valid reference\n"),
+    ):
+        publish(path, str(hub_dir), key=key, owner="acme")
+    hub = str(hub_dir)
+    fresh_venv.run("modahub", "install", "modahub-alpha==0.1.0", "--hub", hub, env=venv_env)
+    before = fresh_venv.freeze()
+    assert _version(fresh_venv, "modahub-alpha") == "0.1.0"
+
+    failed = fresh_venv.run("modahub", "install", "modahub-alpha", "modahub-beta", "--hub", hub, env=venv_env, check=False)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "pip install failed" in failed.stderr and "the environment was restored" in failed.stderr
+    assert "beta-tool" in failed.stderr  # pip got as far as installing beta, after upgrading alpha
+    assert "Traceback" not in failed.stderr
+    assert fresh_venv.freeze() == before
+    assert _version(fresh_venv, "modahub-alpha") == "0.1.0" and _version(fresh_venv, "modahub-beta") == "missing"
+
+    upgraded = fresh_venv.run("modahub", "upgrade", "modahub-alpha", "--hub", hub, env=venv_env)
+    assert "upgraded modahub-alpha to 0.2.0" in upgraded.stdout
+    lock = Path(venv_env["MODAHUB_CONFIG_DIR"]) / "plugins.lock"
+    assert "modahub-alpha==0.2.0" in lock.read_text()
+    fresh_venv.run("modahub", "uninstall", "modahub-alpha", env=venv_env)
+    assert _version(fresh_venv, "modahub-alpha") == "missing"
+    (lock.parent / "wanted.txt").write_text(f"modahub-alpha==0.1.0  # hub={hub_dir.resolve()}\n")
+    fresh_venv.run("modahub", "install", "-r", str(lock.parent / "wanted.txt"), env=venv_env)
+    assert _version(fresh_venv, "modahub-alpha") == "0.1.0"
+    fresh_venv.run("modahub", "uninstall", "modahub-alpha", env=venv_env)
+
+
+def test_bundled_hub_installs_offline_without_hub_option(fresh_venv, venv_env):
+    """No --hub and no configured hub: the checkout's bundled hub, trusted through the key shipped in modahub."""
+    env = venv_env | {"MODAHUB_BUNDLED_HUB": str(ROOT), "PIP_NO_INDEX": "1"}
+    fresh_venv.run("modahub", "install", "exact-index", env=env)
+    assert "exact-index" in _executors(fresh_venv, env)
+    fresh_venv.run("modahub", "uninstall", "modahub-exact-index", env=env)
