@@ -1,0 +1,1 @@
+"""modahub-recipe-index: store recipes instead of payloads, find them by prompt words, regenerate."""
