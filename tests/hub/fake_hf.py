@@ -34,6 +34,7 @@ class FakeHub:
         self.repos: dict[tuple[str, str], Repo] = {}
         self.lock = threading.Lock()
         self.requests: list[str] = []
+        self.conflicts = 0
 
     def create(self, kind: str, repo_id: str) -> bool:
         with self.lock:
@@ -50,6 +51,7 @@ class FakeHub:
         with self.lock:
             repo = self.repos[(kind, repo_id)]
             if parent is not None and parent != repo.head:
+                self.conflicts += 1
                 return None
             tree = dict(repo.commits[repo.head]) | files
             digests = sorted((p, hashlib.sha256(b).hexdigest()) for p, b in tree.items())
