@@ -38,7 +38,11 @@ class RecipeError(ValueError):
 
 
 class RegenerationMismatchError(RecipeError):
-    """Replaying a recipe gave a payload that differs from the document's."""
+    """Replaying a recipe gave a payload that differs from the document's; ``document`` is the replay."""
+
+    def __init__(self, message: str, document: Document) -> None:
+        super().__init__(message)
+        self.document = document
 
 
 def packaged_weights(distribution: str, path: str | Path) -> WeightsPin:
@@ -178,6 +182,7 @@ def verify(doc: Document) -> Document:
         raise RegenerationMismatchError(
             f"document {doc.id!r}: the regenerated payload differs (sha256 {_short(payload_sha256(new.payload))} "
             f"vs the document's {_short(payload_sha256(doc.payload))}); different hardware or libraries, "
-            "or the payload was edited after generation"
+            "or the payload was edited after generation",
+            new,
         )
     return new
