@@ -14,6 +14,10 @@ An app file (``app.yml``)::
     segmenters:
       - uses: text-passages
         with: {words: 64}
+    container:                     # for `modahub serve --docker` (optional; these are the defaults)
+      network: false               # true: host network, served on 127.0.0.1
+      memory: 2g
+      pids: 256
 
 From it the app derives the standard pipeline shapes, all sharing the same executor instances:
 ``encode`` (input → encoders), ``index`` (input → segmenters → encoders → index add),
@@ -52,6 +56,16 @@ class ExecutorRef(BaseModel):
         return self.name or self.uses
 
 
+class ContainerSpec(BaseModel):
+    """How ``modahub serve --docker`` runs the app; the defaults are the safe ones."""
+
+    model_config = ConfigDict(extra="forbid")
+    network: bool = Field(default=False, description="give the container the host network, served on 127.0.0.1; "
+                                                      "default: no network at all")
+    memory: str = Field(default="2g", pattern=r"^[0-9]+[bkmg]?$", description="memory limit, e.g. 512m or 4g")
+    pids: int = Field(default=256, ge=16, description="most processes and threads in the container")
+
+
 class AppSpec(BaseModel):
     """The app file's schema."""
 
@@ -61,6 +75,7 @@ class AppSpec(BaseModel):
     index: ExecutorRef | None = None
     generators: list[ExecutorRef] = Field(default_factory=list)
     segmenters: list[ExecutorRef] = Field(default_factory=list)
+    container: ContainerSpec = Field(default_factory=ContainerSpec)
 
 
 def read_yaml(source: str | Path) -> Any:
