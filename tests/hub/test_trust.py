@@ -138,3 +138,16 @@ def test_registry_schema_shipped_with_the_bundled_hub_is_current():
     root = Path(__file__).resolve().parents[2]
     registry = Registry.from_bytes((root / "registry.json").read_bytes(), source="registry.json")
     assert (root / registry.file("registry.schema.json")).read_text() == json_schema()
+
+
+def test_the_bundled_hub_verifies_with_the_key_shipped_in_modahub(tmp_path):
+    from modahub_hub.hub.client import Hub
+    from modahub_hub.hub.wheels import file_sha256
+
+    root = Path(__file__).resolve().parents[2]
+    hub = Hub.open()  # no --hub, no configured hub: the bundled one
+    assert Path(hub.backend.hub_id) == root
+    assert "modahub-exact-index" in hub.registry.plugins
+    for plugin in hub.registry.plugins.values():
+        for entry in plugin.versions.values():
+            assert file_sha256(root / entry.artifact.url) == entry.artifact.sha256
