@@ -28,6 +28,9 @@ _EXPORTS = {
     "check_same_space": "modahub.executors",
     "hookimpl": "modahub.hookspecs",
     "PluginError": "modahub.plugins",
+    "TextIndexer": "modahub.textindex",
+    "RecipeError": "modahub.recipes",
+    "regenerate": "modahub.recipes",
 }
 
 if TYPE_CHECKING:
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
     from modahub.modalities import Modality  # noqa: F401
     from modahub.payloads import Payload  # noqa: F401
     from modahub.plugins import PluginError  # noqa: F401
+    from modahub.recipes import RecipeError, regenerate  # noqa: F401
+    from modahub.textindex import TextIndexer  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

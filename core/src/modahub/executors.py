@@ -187,6 +187,8 @@ class Generator(Executor):
 
     kind: ClassVar[Kind] = "generator"
     output_modality: ClassVar[str] = ""
+    example_prompts: ClassVar[tuple[str, ...]] = ()
+    """Prompts this generator understands (for docs and the contract); empty when any text will do."""
 
     def generate(self, prompts: Sequence[str], n: int = 1, seed: int | None = None) -> list[Document]:
         """``n`` documents per prompt; the same seed gives the same documents."""

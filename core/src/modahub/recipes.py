@@ -8,8 +8,8 @@ Conventions every generator follows (the helpers below implement them):
 
 - Sample ``j`` of ``generate(prompts, n, seed)`` for a prompt is the document of seed
   ``seed + j`` (:func:`document_seeds`), and it depends on nothing but its prompt, that seed and
-  the parameters, never on the other prompts of the batch. So a recipe replays with
-  ``generate([prompt], n=1, seed=recipe.seed)``.
+  the parameters, never on the other prompts of the batch (:func:`document_rng` draws its
+  randomness). So a recipe replays with ``generate([prompt], n=1, seed=recipe.seed)``.
 - A generated document's id is derived from its recipe (:func:`recipe_id`): the same recipe
   gives the same id.
 """
@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from modahub.documents import Document, Provenance, WeightsPin
 from modahub.payloads import Payload
@@ -56,6 +58,16 @@ def document_seeds(seed: int, n: int) -> range:
     if not 0 <= seed <= MAX_SEED - n:
         raise RecipeError(f"seed {seed} is out of range; use an integer from 0 to {MAX_SEED - n}")
     return range(seed, seed + n)
+
+
+def document_rng(prompt: str, seed: int) -> np.random.Generator:
+    """The random generator of one document: seeded by its seed and its prompt's text.
+
+    Mixing the prompt in makes different prompts with one seed give different documents, while
+    the same (prompt, seed) always gives the same stream.
+    """
+    words = hashlib.sha256(prompt.encode("utf-8")).digest()[:16]
+    return np.random.default_rng([seed, *np.frombuffer(words, dtype="<u4").tolist()])
 
 
 def recipe_id(provenance: Provenance) -> str:

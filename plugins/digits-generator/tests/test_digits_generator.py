@@ -11,6 +11,7 @@ from modahub_digits_generator.prompts import parse_digit
 
 import modahub
 from modahub.executors import ExecutorError
+from modahub.testing.contracts import GeneratorContract
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +98,7 @@ def test_prompts_naming_other_digits():
 def test_prompts_without_one_digit_are_refused(generator, prompt, message):
     with pytest.raises(ExecutorError, match=message):
         generator.generate([prompt], seed=0)
+
+
+class TestGeneratorContract(GeneratorContract):
+    executor = "digits-generator"

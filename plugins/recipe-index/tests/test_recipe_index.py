@@ -9,6 +9,8 @@ import pytest
 import modahub
 from modahub.executors import ExecutorError
 from modahub.recipes import RecipeError, payload_bytes
+from modahub.testing.rules import Subject, get_rule, rules_for, run_rule
+from modahub.testing.runner import run_contract
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +90,20 @@ def test_materializing_a_tampered_recipe_is_refused(generated):
     index.add([doc.model_copy(update={"provenance": bad})])
     with pytest.raises(RecipeError, match="weights differ"):
         index.materialize(doc.id)
+
+
+def test_keeps_the_text_indexer_contract():
+    report = run_contract("recipe-index")
+    assert report.ok, [(r.rule, r.message) for r in report.failures]
+    assert {r.rule for r in report.results} == {r.id for r in rules_for("text-indexer")}
+
+
+def test_the_text_indexer_contract_catches_an_index_that_forgets_to_delete():
+    from modahub_recipe_index.index import RecipeIndex
+
+    class Forgetful(RecipeIndex):
+        def _delete(self, ids: list[str]) -> int:
+            return len(ids)
+
+    result = run_rule(get_rule("text-delete"), Subject(Forgetful))
+    assert result.status == "failed" and "returned 3, expected 2" in result.message

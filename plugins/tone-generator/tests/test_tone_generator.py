@@ -9,6 +9,7 @@ import pytest
 
 import modahub
 from modahub.executors import ExecutorError
+from modahub.testing.contracts import GeneratorContract
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +53,15 @@ def test_melodies_keep_to_their_key(generator, prompt, allowed):
 
 
 def test_tempo_words_change_the_length(generator):
-    slow = generator.generate(["a slow melody"], seed=5)[0]
-    fast = generator.generate(["a fast melody"], seed=5)[0]
-    assert slow.tags["notes"] == fast.tags["notes"]  # the same seed draws the same walk
-    assert len(slow.payload.samples) > 1.8 * len(fast.payload.samples)
+    slow, fast, bpm = (generator.generate([f"C4 D4 E4 F4 G4 {w}"], seed=5)[0] for w in ("slow", "fast", "at 240 bpm"))
+    assert slow.tags["notes"] == fast.tags["notes"] == "C4 D4 E4 F4 G4"
+    assert len(slow.payload.samples) > 1.8 * len(fast.payload.samples)  # one beat per note: 70 vs 160 bpm
+    assert len(fast.payload.samples) > len(bpm.payload.samples)
+
+
+def test_different_prompts_with_one_seed_differ(generator):
+    happy, cheerful = (generator.generate([p], seed=5)[0] for p in ("a happy tune", "a cheerful tune"))
+    assert happy.payload.samples.tobytes() != cheerful.payload.samples.tobytes()
 
 
 def test_given_notes_are_played_in_order_on_the_named_timbre(generator):
@@ -108,3 +114,7 @@ def test_frequency_above_nyquist_is_refused():
 def test_bad_sample_rate_is_refused(rate):
     with pytest.raises(ExecutorError, match="sample_rate"):
         modahub.load("tone-generator", sample_rate=rate)
+
+
+class TestGeneratorContract(GeneratorContract):
+    executor = "tone-generator"

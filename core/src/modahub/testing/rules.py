@@ -17,13 +17,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from modahub.documents import Document
+from modahub.documents import Document, Provenance
 from modahub.executors import Encoder, Executor, ExecutorError, Generator, Indexer, Kind
 from modahub.manifest import ExecutorSpec
 from modahub.testing.samples import sample_documents
+from modahub.textindex import TextIndexer
 
 BATCH = 5
 INDEX_SPACE, INDEX_DIM = "modahub-contract", 8
+PROMPTS = ["a quiet harbor at dawn", "copper lattice in the rain"]
 Status = Literal["passed", "failed"]
 
 
@@ -46,8 +48,15 @@ class Subject:
     workdir: Path | None = None
 
     @property
-    def kind(self) -> Kind:
-        return self.cls.kind
+    def kind(self) -> str:
+        """The rule set: the executor's kind, or ``text-indexer`` for a :class:`TextIndexer`."""
+        return "text-indexer" if issubclass(self.cls, TextIndexer) else self.cls.kind
+
+    @property
+    def prompts(self) -> list[str]:
+        """Two prompts for a generator: its ``example_prompts``, or generic ones when any text will do."""
+        examples = list(getattr(self.cls, "example_prompts", ()))
+        return examples[:2] if len(examples) >= 2 else PROMPTS
 
     def make(self, **overrides: Any) -> Any:
         """A fresh instance (indexers get the contract space and dim unless given)."""
@@ -90,7 +99,7 @@ class RuleResult:
 RULES: list[Rule] = []
 
 
-def rule(kind: Kind, rule_id: str, summary: str) -> Callable[[Callable[[Subject], None]], Callable[[Subject], None]]:
+def rule(kind: str, rule_id: str, summary: str) -> Callable[[Callable[[Subject], None]], Callable[[Subject], None]]:
     """Register a contract rule."""
 
     def add(check: Callable[[Subject], None]) -> Callable[[Subject], None]:
@@ -100,7 +109,7 @@ def rule(kind: Kind, rule_id: str, summary: str) -> Callable[[Callable[[Subject]
     return add
 
 
-def rules_for(kind: Kind) -> list[Rule]:
+def rules_for(kind: str) -> list[Rule]:
     """The rules an executor of ``kind`` must keep, in order."""
     return [r for r in RULES if r.kind == kind]
 
@@ -367,9 +376,88 @@ def _rejects_wrong_dim(subject: Subject) -> None:
         raise _violation(rid, f"{what} with dimension {INDEX_DIM + 1} on an index of dimension {INDEX_DIM} did not raise")
 
 
-# --- generators ----------------------------------------------------------------------------
+# --- text indexers -------------------------------------------------------------------------
 
-PROMPTS = ["a quiet harbor at dawn", "copper lattice in the rain"]
+
+def _worded(n: int, seed: int) -> list[Document]:
+    """``n`` generated-looking text documents: each has a word of its own and the shared word ``common``."""
+    docs = []
+    for i in range(n):
+        words = f"common w{seed}x{i}" + " filler" * (i % 3)
+        recipe = Provenance(plugin="modahub-contract", plugin_version="0", executor="contract", seed=i, prompt=words)
+        docs.append(Document(id=f"t{seed}-{i}", modality="text", payload={"text": words}, provenance=recipe,
+                             tags={"i": i, "group": "odd" if i % 2 else "even"}))
+    return docs
+
+
+def _found(index: TextIndexer, query: str, k: int = 20, flt: dict[str, Any] | None = None) -> list[str]:
+    return [m.id for m in index.search_text(query, k=k, filter=flt)]
+
+
+@rule("text-indexer", "text-add-and-count", "len() counts added documents; adding an existing id replaces it")
+def _text_add_and_count(subject: Subject) -> None:
+    rid = "text-add-and-count"
+    index, docs = subject.make(), _worded(8, 20)
+    index.add(docs)
+    _expect(len(index) == 8, rid, f"added 8 documents, len() is {len(index)}")
+    index.add(docs[:2])
+    _expect(len(index) == 8, rid, f"re-adding 2 existing ids changed len() from 8 to {len(index)}; replace them instead")
+
+
+@rule("text-indexer", "text-search-words",
+      "a document's own word finds it first; at most k hits, best first; no word in common, no hit")
+def _text_search(subject: Subject) -> None:
+    rid = "text-search-words"
+    index, docs = subject.make(), _worded(6, 21)
+    index.add(docs)
+    for doc in docs:
+        own = doc.payload.text.split()[1]
+        _expect(_found(index, own)[:1] == [doc.id], rid, f"query {own!r} did not find {doc.id!r} first")
+    hits = index.search_text("common", k=3)
+    _expect(len(hits) == 3, rid, f"query 'common' with k=3 returned {len(hits)} hits, expected 3")
+    scores = [h.score for h in hits]
+    _expect(scores == sorted(scores, reverse=True), rid, f"scores not best-first: {scores}")
+    _expect(_found(index, "zebra") == [], rid, "a query sharing no word with any document returned hits")
+
+
+@rule("text-indexer", "text-delete", "delete(ids) returns how many went, and deleted documents are never found again")
+def _text_delete(subject: Subject) -> None:
+    rid = "text-delete"
+    index, docs = subject.make(), _worded(8, 22)
+    index.add(docs)
+    removed = index.delete([docs[1].id, docs[4].id, "no-such-id"])
+    _expect(removed == 2, rid, f"delete of 2 stored ids and 1 unknown returned {removed}, expected 2")
+    _expect(len(index) == 6, rid, f"after deleting 2 of 8 documents len() is {len(index)}, expected 6")
+    back = {docs[1].id, docs[4].id} & set(_found(index, "common"))
+    _expect(not back, rid, f"deleted documents {sorted(back)} are still found by search")
+
+
+@rule("text-indexer", "text-filter", "a tag filter returns only documents whose tags match")
+def _text_filter(subject: Subject) -> None:
+    rid = "text-filter"
+    index, docs = subject.make(), _worded(10, 23)
+    index.add(docs)
+    for flt in ({"group": "odd"}, {"i": [0, 3, 6]}):
+        expected = {d.id for d in docs if _tags_match(d.tags, flt)}
+        found = set(_found(index, "common", flt=flt))
+        _expect(found == expected, rid, f"filter {flt} found {sorted(found)}, expected {sorted(expected)}")
+
+
+@rule("text-indexer", "text-persistence", "an index reopened at its path finds everything again, deletions included")
+def _text_persistence(subject: Subject) -> None:
+    rid = "text-persistence"
+    path = subject.scratch("text-index")
+    index, docs = subject.make(path=path), _worded(9, 24)
+    index.add(docs)
+    index.delete([docs[0].id])
+    _persist(index)
+    reopened = subject.make(path=path)
+    _expect(len(reopened) == 8, rid, f"reopened at {path}: len() is {len(reopened)}, expected 8 (9 added, 1 deleted)")
+    found = set(_found(reopened, "common"))
+    _expect(found == {d.id for d in docs[1:]}, rid, f"reopened index finds {sorted(found)} by the shared word")
+
+
+# --- generators ----------------------------------------------------------------------------
 
 
 def _generate(rule_id: str, gen: Generator, prompts: list[str], n: int, seed: int) -> list[Document]:
@@ -392,7 +480,7 @@ def _output_modality(subject: Subject) -> None:
     if subject.spec is not None:
         _expect(subject.spec.output_modality == declared, rid,
                 f"manifest output_modality {subject.spec.output_modality!r} differs from code {declared!r}")
-    docs = _generate(rid, gen, PROMPTS, 2, 7)
+    docs = _generate(rid, gen, subject.prompts, 2, 7)
     _expect(len(docs) == 4, rid, f"2 prompts with n=2 gave {len(docs)} documents, expected 4")
     wrong = [d.modality for d in docs if d.modality != declared]
     _expect(not wrong, rid, f"documents of modality {wrong[:1]} from a generator declaring {declared!r}")
@@ -402,7 +490,7 @@ def _output_modality(subject: Subject) -> None:
 @rule("generator", "provenance", "every document records plugin, version, executor, its prompt and seed")
 def _provenance(subject: Subject) -> None:
     rid = "provenance"
-    docs = _generate(rid, subject.make(), PROMPTS, 2, 8)
+    docs = _generate(rid, subject.make(), subject.prompts, 2, 8)
     for i, doc in enumerate(docs):
         prov = doc.provenance
         _expect(prov is not None, rid, f"document {i} has no provenance")
@@ -410,16 +498,16 @@ def _provenance(subject: Subject) -> None:
         _expect(bool(prov.plugin) and bool(prov.plugin_version), rid, f"document {i}: provenance lacks plugin or version")
         _expect(prov.executor == subject.cls.name, rid,
                 f"document {i}: provenance executor {prov.executor!r}, expected {subject.cls.name!r}")
-        _expect(prov.prompt == PROMPTS[i // 2], rid,
-                f"document {i}: provenance prompt {prov.prompt!r}, expected {PROMPTS[i // 2]!r} "
+        _expect(prov.prompt == subject.prompts[i // 2], rid,
+                f"document {i}: provenance prompt {prov.prompt!r}, expected {subject.prompts[i // 2]!r} "
                 "(n documents per prompt, in order)")
 
 
 @rule("generator", "seeded-determinism", "the same prompts, n and seed give the same documents")
 def _seeded_determinism(subject: Subject) -> None:
     rid = "seeded-determinism"
-    first = _generate(rid, subject.make(), PROMPTS, 2, 9)
-    again = _generate(rid, subject.make(), PROMPTS, 2, 9)
+    first = _generate(rid, subject.make(), subject.prompts, 2, 9)
+    again = _generate(rid, subject.make(), subject.prompts, 2, 9)
     differ = [i for i, (a, b) in enumerate(zip(first, again, strict=True)) if _payload(a) != _payload(b)]
     _expect(not differ, rid,
             f"seed 9 twice gave different documents at positions {differ}; derive all randomness from the seed")
@@ -428,7 +516,7 @@ def _seeded_determinism(subject: Subject) -> None:
 @rule("generator", "regenerates-from-provenance", "generate([prompt], n=1, seed) with a document's provenance gives it again")
 def _regenerates(subject: Subject) -> None:
     rid = "regenerates-from-provenance"
-    for i, doc in enumerate(_generate(rid, subject.make(), PROMPTS, 2, 10)):
+    for i, doc in enumerate(_generate(rid, subject.make(), subject.prompts, 2, 10)):
         prov = doc.provenance
         _expect(prov is not None, rid, f"document {i} has no provenance")
         assert prov is not None
@@ -442,7 +530,7 @@ def _regenerates(subject: Subject) -> None:
 def _seed_varies(subject: Subject) -> None:
     rid = "seed-varies-output"
     gen = subject.make()
-    a, b = _generate(rid, gen, PROMPTS[:1], 1, 11)[0], _generate(rid, gen, PROMPTS[:1], 1, 12)[0]
+    a, b = _generate(rid, gen, subject.prompts[:1], 1, 11)[0], _generate(rid, gen, subject.prompts[:1], 1, 12)[0]
     _expect(_payload(a) != _payload(b), rid, "seeds 11 and 12 gave the same document")
-    c = _generate(rid, gen, PROMPTS[1:], 1, 11)[0]
+    c = _generate(rid, gen, subject.prompts[1:], 1, 11)[0]
     _expect(_payload(a) != _payload(c), rid, "two different prompts with seed 11 gave the same document")

@@ -216,4 +216,4 @@ def _run_record(mgr: PluginManager, record: PluginRecord, executors: list[str] |
         if executors and spec.name not in executors:
             continue
         subject = Subject(record.executors[spec.name], spec)
-        report.results.extend(run_rule(r, subject) for r in rules_for(spec.kind))
+        report.results.extend(run_rule(r, subject) for r in rules_for(subject.kind))

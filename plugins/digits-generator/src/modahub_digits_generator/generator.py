@@ -10,7 +10,7 @@ import numpy as np
 
 from modahub.documents import Document, WeightsPin
 from modahub.executors import ExecutorError, Generator
-from modahub.recipes import document_seeds, make_document, packaged_weights
+from modahub.recipes import document_rng, document_seeds, make_document, packaged_weights
 from modahub_digits_generator.prompts import parse_digit
 
 DISTRIBUTION = "modahub-digits-generator"
@@ -27,6 +27,7 @@ class DigitsGenerator(Generator):
     name = "digits-generator"
     modalities = ("text",)
     output_modality = "image"
+    example_prompts = ("a seven", "a three", "7", "the digit zero")
     batch_size = 256
 
     def __init__(self, size: int = 32, temperature: float = 1.0) -> None:
@@ -76,17 +77,11 @@ class DigitsGenerator(Generator):
 
     def _generate(self, prompts: list[str], n: int, seed: int) -> list[Document]:
         digits = [parse_digit(p) for p in prompts]  # all prompts checked before any work
-        seeds = document_seeds(seed, n)
-        noise = [np.random.default_rng(s).standard_normal(self._latent).astype(np.float32) for s in seeds]
-        return [
-            make_document(
-                self,
-                payload={"pixels": self._pixels(self._decode(z * np.float32(self.temperature), digit))},
-                prompt=prompt,
-                seed=s,
-                weights=self._pin,
-                tags={"digit": digit},
-            )
-            for prompt, digit in zip(prompts, digits, strict=True)
-            for s, z in zip(seeds, noise, strict=True)
-        ]
+        docs = []
+        for prompt, digit in zip(prompts, digits, strict=True):
+            for s in document_seeds(seed, n):
+                z = document_rng(prompt, s).standard_normal(self._latent).astype(np.float32)
+                pixels = self._pixels(self._decode(z * np.float32(self.temperature), digit))
+                docs.append(make_document(self, payload={"pixels": pixels}, prompt=prompt, seed=s, weights=self._pin,
+                                          tags={"digit": digit}))
+        return docs

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from modahub.documents import Document
 from modahub.executors import ExecutorError, Generator
-from modahub.recipes import document_seeds, make_document
+from modahub.recipes import document_rng, document_seeds, make_document
 from modahub_tone_generator.score import compose, parse
 from modahub_tone_generator.synth import render
 
@@ -23,6 +21,7 @@ class ToneGenerator(Generator):
     name = "tone-generator"
     modalities = ("text",)
     output_modality = "audio"
+    example_prompts = ("a fast melody in A minor", "a C major chord on an organ", "440 Hz for 2 s", "C4 E4 G4 on a guitar")
     batch_size = 64
 
     def __init__(self, sample_rate: int = 16000) -> None:
@@ -45,7 +44,7 @@ class ToneGenerator(Generator):
         docs = []
         for prompt, request in zip(prompts, requests, strict=True):
             for s in document_seeds(seed, n):
-                notes = compose(request, np.random.default_rng(s))
+                notes = compose(request, document_rng(prompt, s))
                 samples = render(notes, request.timbre, self.sample_rate)
                 tags = {
                     "notes": " ".join(n.label for n in notes),
