@@ -1,0 +1,11 @@
+"""The executor contract kit, one class per executor."""
+
+from modahub.testing import IndexerContract
+
+
+class TestEmbeddedIndexContract(IndexerContract):
+    executor = "embedded-index"
+
+
+class TestHnswIndexContract(IndexerContract):
+    executor = "hnsw-index"

@@ -1,0 +1,7 @@
+"""The executor contract kit."""
+
+from modahub.testing import IndexerContract
+
+
+class TestExactIndexContract(IndexerContract):
+    executor = "exact-index"
