@@ -21,16 +21,14 @@ import json
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from modahub.documents import Document, Provenance, WeightsPin
+from modahub.executors import ExecutorError, Generator
 from modahub.payloads import Payload
 from modahub.weights import weights_pin
-
-if TYPE_CHECKING:
-    from modahub.executors import Generator
 
 MAX_SEED = 2**63 - 1
 
@@ -54,9 +52,9 @@ def packaged_weights(distribution: str, path: str | Path) -> WeightsPin:
 
 
 def document_seeds(seed: int, n: int) -> range:
-    """The seeds of the ``n`` samples of one prompt: ``seed, seed + 1, ..., seed + n - 1``."""
+    """The seeds of the ``n`` samples of one prompt: ``seed, seed + 1, ..., seed + n - 1`` (``seed`` >= 0)."""
     if not 0 <= seed <= MAX_SEED - n:
-        raise RecipeError(f"seed {seed} is out of range; use an integer from 0 to {MAX_SEED - n}")
+        raise ExecutorError(f"seed {seed} is out of range; use an integer from 0 to {MAX_SEED - n}")
     return range(seed, seed + n)
 
 
@@ -128,7 +126,6 @@ def _describe(pin: WeightsPin | None) -> str:
 
 def open_generator(recipe: Provenance) -> Generator:
     """Instantiate the generator a recipe names, after checking that the installed plugin is the recipe's."""
-    from modahub.executors import Generator
     from modahub.plugins import PluginError, UnknownExecutorError, manager
 
     install = f"pip install '{recipe.plugin}=={recipe.plugin_version}'"

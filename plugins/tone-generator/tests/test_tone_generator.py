@@ -118,3 +118,8 @@ def test_bad_sample_rate_is_refused(rate):
 
 class TestGeneratorContract(GeneratorContract):
     executor = "tone-generator"
+
+
+def test_negative_seed_is_refused(generator):
+    with pytest.raises(ExecutorError, match="seed -1 is out of range"):
+        generator.generate(["440 Hz"], seed=-1)
