@@ -21,8 +21,26 @@ from modahub_hub.output import warn
               help="Seconds to let accepted requests finish on shutdown (Ctrl-C / SIGTERM).")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(app_file: Path, host: str, port: int, queue: int, grace: int, log_level: str) -> None:
+@click.option("--uds", type=click.Path(dir_okay=False), help="Listen on this Unix socket instead of HOST:PORT.")
+@click.option("--docker", "docker", is_flag=True,
+              help="Run the app's image (built when missing) confined: no network unless the app declares one, "
+                   "read-only root, no capabilities, non-root, memory and pid limits.")
+@click.option("--image", help="With --docker: the image to run (default: the app's, modahub-app-NAME:latest).")
+@click.option("--rebuild", is_flag=True, help="With --docker: rebuild the app's image first.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="ray: Ray Serve replicas on a local Ray cluster, each with its own read-only copy of the index.")
+@click.option("--replicas", default=2, show_default=True, type=click.IntRange(min=1), help="Ray Serve replicas (--engine ray).")
+def serve(app_file: Path, host: str, port: int, queue: int, grace: int, log_level: str, uds: str | None, docker: bool,
+          image: str | None, rebuild: bool, engine: str, replicas: int) -> None:
     """Serve APP_FILE: POST /encode /index /search /generate /upload/…; GET /health /ready /info /docs."""
+    if docker:
+        from modahub_hub.containers.serve import serve_forever
+
+        return serve_forever(app_file, host=host, port=port, image=image, rebuild=rebuild, grace=grace)
+    if engine == "ray":
+        from modahub_hub.engines.ray_serve import serve_forever as serve_on_ray
+
+        return serve_on_ray(app_file, host=host, port=port, replicas=replicas, queue=queue)
     import uvicorn
 
     from modahub_hub.serve import create_app
@@ -34,6 +52,7 @@ def serve(app_file: Path, host: str, port: int, queue: int, grace: int, log_leve
         loopback = host == "localhost"
     if not loopback:
         warn(f"binding {host}: the API has no authentication; anyone who reaches this address can use it")
-    click.echo(f"serving app {app.name!r} on http://{host}:{port} (OpenAPI: /docs, readiness: /ready)", err=True)
-    uvicorn.run(create_app(app, queue=queue), host=host, port=port, log_level=log_level,
+    where = f"unix socket {uds}" if uds else f"http://{host}:{port}"
+    click.echo(f"serving app {app.name!r} on {where} (OpenAPI: /docs, readiness: /ready)", err=True)
+    uvicorn.run(create_app(app, queue=queue), host=host, port=port, uds=uds, log_level=log_level,
                 timeout_graceful_shutdown=grace, access_log=False)

@@ -114,14 +114,16 @@ def build_image(spec: str, *, tag: str | None = None, base: str = DEFAULT_BASE, 
     python = probe(client, base)
     with tempfile.TemporaryDirectory(prefix="modahub-image-") as tmp:
         ctx = Path(tmp)
-        wheels = ctx / "wheels"
-        wheels.mkdir()
+        own, deps = ctx / "wheels" / "own", ctx / "wheels" / "deps"
+        own.mkdir(parents=True)
+        deps.mkdir()
         say(f"gathering wheels for Python {python.version} ({python.machine}, glibc {python.glibc})")
-        local = [own_wheel(dist, wheels) for dist in OWN_DISTS]
+        local = [own_wheel(dist, own) for dist in OWN_DISTS]
         if target.folder is not None:
-            local.append(_folder_wheel(target.folder, wheels))
-        local += hub_wheels(target.plugins, wheels, hub)
-        pins = gather(local, wheels, python)
+            local.append(_folder_wheel(target.folder, own))
+        local += hub_wheels(target.plugins, own, hub)
+        dep_pins = gather(local, deps, python)
+        pins = [f"{n}=={v}" for n, v, _ in (wheel_metadata(w) for w in local)]
         app_name = None
         if target.app_file is not None:
             (ctx / "app").mkdir()
@@ -131,11 +133,13 @@ def build_image(spec: str, *, tag: str | None = None, base: str = DEFAULT_BASE, 
         labels = {"org.modahub.kind": target.kind, "org.modahub.name": target.name, "org.modahub.base": base,
                   "org.modahub.python": python.version, "org.modahub.plugins": ",".join(plugins)}
         dockerfile = render_dockerfile(base=base, kind=target.kind, name=target.name, uid=IMAGE_UID, app=app_name,
+                                       dependencies=[shlex.quote(p) for p in dep_pins],
                                        requirements=[shlex.quote(p) for p in pins], labels=labels)
         (ctx / "Dockerfile").write_text(dockerfile, encoding="utf-8")
         say(f"building {tag} from {base}")
         image = _build(client, ctx, tag)
-    return Built(tag=tag, id=image.id, seconds=time.perf_counter() - started, dockerfile=dockerfile, requirements=pins)
+    return Built(tag=tag, id=image.id, seconds=time.perf_counter() - started, dockerfile=dockerfile,
+                 requirements=pins + dep_pins)
 
 
 def _build(client: Any, ctx: Path, tag: str) -> Any:

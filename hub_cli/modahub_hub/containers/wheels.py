@@ -183,27 +183,37 @@ def cache_dir(target: PythonTarget) -> Path:
     return base / target.label
 
 
-def gather(local: list[Path], dest: Path, target: PythonTarget) -> list[str]:
-    """Put ``local`` wheels and the binary wheels of all their dependencies in ``dest``; returns what to install.
+def gather(local: list[Path], deps: Path, target: PythonTarget) -> list[str]:
+    """Put the binary wheels of all dependencies of the ``local`` wheels in ``deps``; returns their pins.
 
     Tries the cache alone first (offline); only what is missing there is fetched from the package index.
+    The local wheels stay where they are: an image installs the dependencies in one layer (rarely
+    changing, so cached) and the local wheels in the next.
     """
     pins = [f"{n}=={v}" for n, v, _ in (wheel_metadata(w) for w in local)]
     cache = cache_dir(target)
     cache.mkdir(parents=True, exist_ok=True)
-    resolve = ["download", *target.pip_args(), "--dest", str(dest), "--no-index", "--find-links", str(dest),
-               "--find-links", str(cache), *pins]
-    if _pip(*resolve).returncode == 0:
-        return pins
-    wanted = third_party(local, target)
-    if wanted:
-        fetched = _pip("download", *target.pip_args(), "--dest", str(cache), *wanted)
-        if fetched.returncode != 0:
-            raise ContainerError(
-                f"could not get binary wheels for Python {target.version} ({target.machine}, glibc {target.glibc}) of "
-                f"{', '.join(wanted)}: {fetched.stderr.strip()[-1200:]}"
-            )
+    links = sorted({str(w.parent) for w in local}) + [str(cache)]
+    resolve = ["download", *target.pip_args(), "--dest", str(deps), "--no-index", *(f"--find-links={x}" for x in links), *pins]
     done = _pip(*resolve)
     if done.returncode != 0:
+        wanted = third_party(local, target)
+        if wanted:
+            fetched = _pip("download", *target.pip_args(), "--dest", str(cache), *wanted)
+            if fetched.returncode != 0:
+                raise ContainerError(
+                    f"could not get binary wheels for Python {target.version} ({target.machine}, glibc {target.glibc}) of "
+                    f"{', '.join(wanted)}: {fetched.stderr.strip()[-1200:]}"
+                )
+        done = _pip(*resolve)
+    if done.returncode != 0:
         raise ContainerError(f"the image's packages do not resolve from the gathered wheels: {done.stderr.strip()[-1200:]}")
-    return pins
+    ours = {canonicalize_name(wheel_metadata(w)[0]) for w in local}
+    found = []
+    for wheel in sorted(deps.glob("*.whl")):
+        name, version, _, _ = parse_wheel_filename(wheel.name)
+        if canonicalize_name(name) in ours:
+            wheel.unlink()
+        else:
+            found.append(f"{name}=={version}")
+    return found
