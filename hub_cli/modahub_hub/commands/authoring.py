@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -96,27 +97,34 @@ def new(
 
 
 @click.command("test")
-@click.argument("target")
+@click.argument("targets", nargs=-1, required=True, metavar="PATH|NAME...")
 @click.option("--executor", "executors", multiple=True, help="Test only this executor (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def test(target: str, executors: tuple[str, ...], as_json: bool) -> None:
-    """Run the executor contract on TARGET, a plugin folder or an installed plugin name; exit 1 on failure."""
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (a list when several targets are given).")
+def test(targets: tuple[str, ...], executors: tuple[str, ...], as_json: bool) -> None:
+    """Run the executor contract on plugin folders, wheels or installed plugin names; exit 1 on any failure."""
     from modahub.testing.runner import ContractTargetError, run_contract
 
-    try:
-        report = run_contract(target, executors=list(executors) or None)
-    except ContractTargetError as exc:
-        raise UserError(str(exc)) from None
+    reports = []
+    for target in targets:
+        try:
+            reports.append(run_contract(target, executors=list(executors) or None))
+        except ContractTargetError as exc:
+            raise UserError(str(exc)) from None
     if as_json:
-        emit_json(report.to_dict())
+        emit_json(reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports])
     else:
-        rows = [(r.executor, r.rule, "pass" if r.status == "passed" else "FAIL", r.message) for r in report.results]
-        print_table(f"Contract: {report.plugin} {report.version}", ["executor", "rule", "result", "detail"], rows)
-        for error in report.errors:
-            click.secho(f"error: {error}", fg="red", err=True)
-        failed = len(report.failures)
-        summary = f"{len(report.results) - failed} passed, {failed} failed"
-        summary += f", {len(report.errors)} errors" if report.errors else ""
-        click.secho(summary, fg="green" if report.ok else "red", err=not report.ok)
-    if not report.ok:
+        for report in reports:
+            _print_report(report)
+    if not all(r.ok for r in reports):
         sys.exit(1)
+
+
+def _print_report(report: Any) -> None:
+    rows = [(r.executor, r.rule, "pass" if r.status == "passed" else "FAIL", r.message) for r in report.results]
+    print_table(f"Contract: {report.plugin} {report.version}", ["executor", "rule", "result", "detail"], rows)
+    for error in report.errors:
+        click.secho(f"error: {error}", fg="red", err=True)
+    failed = len(report.failures)
+    summary = f"{len(report.results) - failed} passed, {failed} failed"
+    summary += f", {len(report.errors)} errors" if report.errors else ""
+    click.secho(summary, fg="green" if report.ok else "red", err=not report.ok)
