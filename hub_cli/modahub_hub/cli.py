@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("modahub_hub.commands.publish:publish", "Build, check, sign and publish a plugin to a hub."),
     "run": ("modahub_hub.commands.run:run", "Run an app's index, search, generate or encode pipeline in process."),
     "serve": ("modahub_hub.commands.serve:serve", "Serve an app over HTTP (FastAPI + uvicorn, 127.0.0.1 by default)."),
+    "image": ("modahub_hub.commands.image:image", "Build container images of apps and plugins (docker SDK, no registry)."),
     "demo": ("modahub_hub.commands.demo:demo", "The main job: cross-modal search and generation on digits, with a report."),
     "regenerate": ("modahub_hub.commands.regenerate:regenerate", "Rebuild generated documents from their recipes, bit-exact."),
 }
