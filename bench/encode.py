@@ -1,0 +1,150 @@
+"""Text encoding speed: `minilm-text` (ONNX Runtime) against raw sentence-transformers, in one run.
+
+Throughput: the same English sentences (stdlib docstrings, deterministic) and batch size, rounds
+interleaved, medians; the vectors of both are compared (min cosine). Cold start: a fresh
+subprocess times import + load + first encode of one sentence (medians over runs, interleaved).
+The minilm-text ONNX export is made (or found in the cache) before anything is timed.
+
+    .venv/bin/python bench/encode.py [--sentences 1000] [--batch-size 32] [--rounds 5] [--cold-runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+
+TARGET_SPEEDUP = 1.25
+TARGET_COLD_S = 0.5
+MODULES = ("builtins", "os", "os.path", "pathlib", "collections", "itertools", "functools", "json", "re", "socket",
+           "subprocess", "threading", "asyncio", "argparse", "logging", "email", "http.client", "urllib.request",
+           "zipfile", "tarfile", "shutil", "tempfile", "datetime", "decimal", "fractions", "statistics", "random",
+           "string", "textwrap", "difflib", "csv", "sqlite3", "unittest", "inspect", "typing", "dataclasses", "enum")
+
+COLD = {
+    "minilm-text": (
+        "import resource, time; t = time.perf_counter()\n"
+        "import modahub\n"
+        "enc = modahub.load('minilm-text'); enc.warm_up(); loaded = time.perf_counter()\n"
+        "enc.encode([modahub.text('hello world')])\n"
+        "print(loaded - t, time.perf_counter() - t, sum(resource.getrusage(resource.RUSAGE_SELF)[:2]))\n"
+    ),
+    "sentence-transformers": (
+        "import resource, time; t = time.perf_counter()\n"
+        "from sentence_transformers import SentenceTransformer\n"
+        "from modahub_text.minilm import packaged_weights\n"
+        "model = SentenceTransformer(str(packaged_weights()), device='cpu'); loaded = time.perf_counter()\n"
+        "model.encode(['hello world'])\n"
+        "print(loaded - t, time.perf_counter() - t, sum(resource.getrusage(resource.RUSAGE_SELF)[:2]))\n"
+    ),
+}
+
+
+def sentences(count: int) -> list[str]:
+    """Real English sentences: the docstrings of standard-library modules, split, 3-40 words, unique."""
+    seen: dict[str, None] = {}
+    warnings.simplefilter("ignore", DeprecationWarning)  # some module attributes warn when read
+    for name in MODULES:
+        module = importlib.import_module(name)
+        for obj in [module, *vars(module).values()]:
+            doc = getattr(obj, "__doc__", None)
+            if not isinstance(doc, str):
+                continue
+            for sentence in re.split(r"(?<=[.!?])\s+", " ".join(doc.split())):
+                if 3 <= len(sentence.split()) <= 40:
+                    seen.setdefault(sentence)
+    texts = list(seen)
+    if len(texts) < count:
+        raise SystemExit(f"only {len(texts)} sentences available; ask for fewer with --sentences")
+    return texts[:count]
+
+
+def throughput(texts: list[str], batch_size: int, rounds: int) -> tuple[float, float, float, float]:
+    """Median sentences/s of sentence-transformers and minilm-text, median per-round ratio, min cosine."""
+    import numpy as np
+    import torch
+    from modahub_text.minilm import packaged_weights
+    from sentence_transformers import SentenceTransformer
+
+    import modahub
+
+    model = SentenceTransformer(str(packaged_weights()), device="cpu")
+    threads = torch.get_num_threads()
+    enc = modahub.load("minilm-text", batch_size=batch_size, threads=threads)
+    docs = [modahub.text(t) for t in texts]  # documents are the encoder's input, built outside the clock
+    print(f"threads: {threads} for both; {len(texts)} sentences, batch {batch_size}")
+
+    def st() -> np.ndarray:
+        return model.encode(texts, batch_size=batch_size, normalize_embeddings=True)
+
+    def ours() -> np.ndarray:
+        return enc.encode(docs)
+
+    want, got = st(), ours()  # warm-up, and the vectors to compare
+    cosine = float(((want * got).sum(1) / np.linalg.norm(want, axis=1) / np.linalg.norm(got, axis=1)).min())
+    rates: dict[str, list[float]] = {"st": [], "ours": []}
+    for i in range(rounds):
+        for key, run in (("st", st), ("ours", ours)) if i % 2 == 0 else (("ours", ours), ("st", st)):
+            start = time.perf_counter()
+            run()
+            rates[key].append(len(texts) / (time.perf_counter() - start))
+        print(f"  round {i + 1}: sentence-transformers {rates['st'][-1]:7.0f}/s   minilm-text {rates['ours'][-1]:7.0f}/s   "
+              f"x{rates['ours'][-1] / rates['st'][-1]:.2f}")
+    ratio = statistics.median(o / s for o, s in zip(rates["ours"], rates["st"], strict=True))
+    return statistics.median(rates["st"]), statistics.median(rates["ours"]), ratio, cosine
+
+
+def cold_starts(runs: int) -> dict[str, dict[str, float]]:
+    """Median load time, time to the first vector, process CPU time and wall time of each cold start."""
+    samples: dict[str, list[tuple[float, ...]]] = {name: [] for name in COLD}
+    for i in range(runs):
+        for name in COLD if i % 2 == 0 else reversed(COLD):
+            start = time.perf_counter()
+            out = subprocess.run([sys.executable, "-c", COLD[name]], check=True, capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            loaded, first, cpu = map(float, out.stdout.split()[-3:])
+            samples[name].append((loaded, first, cpu, wall))
+    return {
+        name: {key: statistics.median(s[j] for s in rows) for j, key in enumerate(("load", "first", "cpu", "wall"))}
+        for name, rows in samples.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentences", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    args = parser.parse_args()
+
+    subprocess.run([sys.executable, "-c", COLD["minilm-text"]], check=True, capture_output=True)  # export once, cached
+
+    texts = sentences(args.sentences)
+    print(f"## Throughput ({statistics.mean(len(t.split()) for t in texts):.1f} words per sentence)")
+    st, ours, ratio, cosine = throughput(texts, args.batch_size, args.rounds)
+    print(f"sentence-transformers   {st:8.0f} sentences/s (median of {args.rounds})")
+    print(f"minilm-text (ONNX)      {ours:8.0f} sentences/s")
+    print(f"speed-up                {ratio:8.2f}x  (median of per-round ratios; target >= {TARGET_SPEEDUP}x)")
+    print(f"min cosine              {cosine:.7f} (target >= 0.9999)")
+
+    print(f"\n## Cold start in a fresh process (median of {args.cold_runs})")
+    cold = cold_starts(args.cold_runs)
+    print(f"{'':24}{'import+load s':>14}{'+first encode s':>17}{'process CPU s':>15}{'process wall s':>16}")
+    for name, fig in cold.items():
+        print(f"{name:24}{fig['load']:>14.3f}{fig['first']:>17.3f}{fig['cpu']:>15.3f}{fig['wall']:>16.3f}")
+    ours_cold, st_cold = cold["minilm-text"], cold["sentence-transformers"]
+    print(f"minilm-text import+load {ours_cold['load']:.3f} s (target <= {TARGET_COLD_S} s); "
+          f"{st_cold['first'] / ours_cold['first']:.1f}x faster to the first vector than sentence-transformers")
+    print(json.dumps({"speedup": round(ratio, 3), "min_cosine": cosine, "cold_load_s": round(ours_cold["load"], 3),
+                      "cold_first_s": round(ours_cold["first"], 3), "st_cold_first_s": round(st_cold["first"], 3)}))
+
+
+if __name__ == "__main__":
+    main()
