@@ -72,7 +72,7 @@ class ScaffoldOptions:
             "name": names.name,
             "dist": names.dist,
             "package": names.package,
-            "class_name": names.camel + self.kind.capitalize(),
+            "class_name": names.camel.removesuffix(self.kind.capitalize()) + self.kind.capitalize(),  # not ...GeneratorGenerator
             "module": self.kind,
             "new_modality": self.new_modality,
             "modality_class": modality_class,

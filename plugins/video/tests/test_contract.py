@@ -1,0 +1,9 @@
+"""The modahub executor contract for VideoFramesEncoder: one test per rule (see modahub.testing)."""
+
+from modahub_video_frames.encoder import VideoFramesEncoder
+
+from modahub.testing import EncoderContract
+
+
+class TestVideoFramesEncoderContract(EncoderContract):
+    executor = VideoFramesEncoder
