@@ -85,3 +85,13 @@ def test_modahub_test_passes_on_every_installed_plugin(journey):
     assert [r["plugin"] for r in reports] == [f"modahub-{name}" for name, _, _ in PLUGINS]
     for report, (_, kind, _) in zip(reports, PLUGINS, strict=True):
         assert report["ok"] and [r["rule"] for r in report["results"]] == [r.id for r in rules_for(kind)], report
+
+
+@pytest.mark.slow
+def test_the_modahub_wheel_ships_every_template(journey):
+    env, _ = journey
+    listing = env.run("python", "-c", "from modahub_hub.scaffold.render import templates_root as t; "
+                                      "print('\\n'.join(sorted(p.relative_to(t()).as_posix() for p in t().rglob('*.jinja'))))")
+    repo = Path(__file__).resolve().parents[2] / "templates" / "plugin"
+    assert listing.stdout.splitlines() == sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*.jinja"))
+    assert "site-packages" in env.run("python", "-c", "import modahub_hub; print(modahub_hub.__file__)").stdout
