@@ -103,12 +103,13 @@ class EncodeActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         keys, out = [], []
-        for start, chunk in zip(batch["start"], batch["docs"], strict=True):
+        for rows_json, chunk in zip(batch["rows"], batch["docs"], strict=True):
+            rows = json.loads(rows_json)
             docs = [Document.from_json(text) for text in json.loads(chunk)]
             result = self.runner.run(docs)
             for name in self.sinks:
                 for key, doc in result.outputs[name]:
-                    keys.append(json.dumps([int(start) + key[0], *key[1:]]))
+                    keys.append(json.dumps([rows[key[0]], *key[1:]]))
                     out.append(doc.to_json())
         return {"key": np.array(keys, dtype=object), "doc": np.array(out, dtype=object)}
 
@@ -127,26 +128,36 @@ def _check_inputs(pipe: Pipeline, docs: Sequence[Any]) -> None:
             )
 
 
-def _default_batch(pipe: Pipeline) -> int:
-    return max((int(n.executor.batch_size) for n in pipe.nodes.values() if n.kind in PARALLEL_KINDS), default=32)
+def chunks(pipe: Pipeline, docs: Sequence[Document], batch_size: int | None = None) -> list[list[int]]:
+    """Input positions grouped as the local runner batches them: by the step that reads them, ``batch_size`` at a time.
 
-
-def encode_on_ray(spec: dict[str, Any], docs: Sequence[Document], *, workers: int, batch_size: int,
-                  progress: ProgressFn | None = None) -> list[Document]:
-    """Run the parallel pipeline ``spec`` on ``docs`` with ``workers`` actors; embedded documents in input order.
-
-    The documents go out in chunks of ``batch_size`` (the local runner's batches), one chunk per actor call.
+    Each chunk goes to one actor call whole, so every encoder sees the batches it sees locally and
+    gives bit-identical vectors.
     """
+    roots = pipe.routes(INPUT)
+    groups: dict[str, list[int]] = {r.step.name: [] for r in roots}
+    for i, doc in enumerate(docs):
+        groups[next(r.step.name for r in roots if r.takes(doc.modality))].append(i)
+    out = []
+    for root in roots:
+        size = max(int(batch_size or root.executor.batch_size), 1)
+        rows = groups[root.step.name]
+        out += [rows[s:s + size] for s in range(0, len(rows), size)]
+    return out
+
+
+def encode_on_ray(spec: dict[str, Any], docs: Sequence[Document], batches: list[list[int]], *, workers: int,
+                  progress: ProgressFn | None = None) -> list[Document]:
+    """Run the parallel pipeline ``spec`` over ``batches`` of ``docs`` on ``workers`` actors; documents in input order."""
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
-    chunks = [{"start": s, "docs": json.dumps([d.to_json() for d in docs[s:s + batch_size]])}
-              for s in range(0, len(docs), batch_size)]
-    dataset = ray.data.from_items(chunks, override_num_blocks=min(len(chunks), 64 * workers)).map_batches(
+    items = [{"rows": json.dumps(rows), "docs": json.dumps([docs[i].to_json() for i in rows])} for rows in batches]
+    dataset = ray.data.from_items(items, override_num_blocks=min(len(items), 64 * workers)).map_batches(
         EncodeActor, fn_constructor_kwargs={"spec": spec}, batch_size=1, batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1, max_restarts=0,
+        compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=1,
     )
     keyed: list[tuple[tuple[int, ...], str]] = []
     seen: set[int] = set()
@@ -167,6 +178,7 @@ def run_on_ray(app: App, shape: str, docs: Sequence[Any], *, workers: int = 2, k
     """Run ``shape`` (encode, index or search) of ``app`` with its encoders spread over ``workers`` Ray actors.
 
     Gives the same :class:`RunResult` as ``app.run(shape, docs)``; an index is saved when it lives at a path.
+    ``batch_size`` (default: each first step's own) sets how many documents one actor call takes.
     """
     if workers < 1:
         raise EngineError(f"workers must be at least 1, got {workers}")
@@ -175,8 +187,7 @@ def run_on_ray(app: App, shape: str, docs: Sequence[Any], *, workers: int = 2, k
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     with ray_session(num_cpus=max(workers, 2), temp_dir=temp_dir):
-        embedded = encode_on_ray(spec, docs, workers=workers, batch_size=batch_size or _default_batch(pipe),
-                                 progress=progress)
+        embedded = encode_on_ray(spec, docs, chunks(pipe, docs, batch_size), workers=workers, progress=progress)
     seconds["ray"] = time.perf_counter() - started
     result = RunResult(seconds=seconds)
     if tail is None:
