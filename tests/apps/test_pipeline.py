@@ -175,3 +175,11 @@ def test_fitting_executors_come_from_manifests_without_importing_plugins(kit):
     fits = json.loads(out[0])
     assert "toy-text (encoder of text; space 'toy-digits', dim 10)" in fits and not [f for f in fits if "other" in f]
     assert out[1] == "False"
+
+
+def test_a_text_index_cannot_take_vectors(toys):
+    with pytest.raises(PipelineError) as err:
+        Pipeline().add("text", "toy-text").add("recipes", "recipe-index", needs=["text"]).build()
+    msg = str(err.value)
+    assert "step 'recipes' (recipe-index): not a vector index" in msg
+    assert "exact-index (indexer)" in msg.split("fit: ")[1] and "recipe-index" not in msg.split("fit: ")[1]

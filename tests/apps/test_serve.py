@@ -136,11 +136,14 @@ def test_media_uploads(app_file, kit, tmp_path):
 
 
 def test_a_full_queue_answers_503_and_accepted_work_completes(toys, kit, tmp_path):
-    (tmp_path / "slow.yml").write_text(SLOW_APP % 0.5)
+    (tmp_path / "slow.yml").write_text(SLOW_APP % 0)
     body = {"docs": [{"modality": "text", "payload": {"text": "one"}}]}
     statuses: list[int] = []
-    with kit.ServerThread(create_app(App.from_yaml(tmp_path / "slow.yml"), queue=2)) as url, Client(url) as client:
+    app = App.from_yaml(tmp_path / "slow.yml")
+    encoder = app.pipeline("encode").nodes["toy-text"].executor
+    with kit.ServerThread(create_app(app, queue=2)) as url, Client(url) as client:
         client.wait_ready(10)
+        encoder.gate = threading.Event()  # the worker holds the first request until the gate opens
         busy = [threading.Thread(target=lambda: statuses.append(httpx.post(url + "/encode", json=body, timeout=30).status_code))
                 for _ in range(2)]
         for t in busy:
@@ -153,6 +156,7 @@ def test_a_full_queue_answers_503_and_accepted_work_completes(toys, kit, tmp_pat
         assert "queue is full" in refused.json()["detail"][0]["msg"]
         with pytest.raises(ServiceUnavailable, match="HTTP 503"):
             client.encode([modahub.text("one")])
+        encoder.gate.set()
         for t in busy:
             t.join()
         assert statuses == [200, 200]  # the accepted requests complete
@@ -200,7 +204,7 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_serve_command_shuts_down_gracefully_finishing_accepted_work(toys, tmp_path):
-    (tmp_path / "slow.yml").write_text(SLOW_APP % 1.0)
+    (tmp_path / "slow.yml").write_text(SLOW_APP % 2.0)
     port = _free_port()
     command = [str(Path(sys.executable).parent / "modahub"), "serve", str(tmp_path / "slow.yml"), "--port", str(port)]
     proc = subprocess.Popen(command, env={**os.environ}, stderr=subprocess.PIPE, text=True)
@@ -212,7 +216,9 @@ def test_serve_command_shuts_down_gracefully_finishing_accepted_work(toys, tmp_p
         post = lambda: result.update(status=httpx.post(url + "/index", json=body, timeout=30).status_code)  # noqa: E731
         worker = threading.Thread(target=post)
         worker.start()
-        time.sleep(0.3)  # the request is being worked on
+        deadline = time.monotonic() + 20
+        while httpx.get(url + "/ready").json().get("pending", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)  # until the request is accepted and being worked on
         proc.send_signal(signal.SIGTERM)
         worker.join(timeout=30)
         assert result == {"status": 200}  # accepted before SIGTERM: finished

@@ -16,15 +16,16 @@ def _describe(spec: object) -> str:
 
 
 def fitting(
-    kind: str, *, modalities: Iterable[str] | None = None, space: str | None = None, dim: int | None = None
+    kind: str, *, modalities: Iterable[str] | None = None, space: str | None = None, dim: int | None = None,
+    exclude: str | None = None,
 ) -> list[str]:
-    """Installed executors of ``kind`` accepting any of ``modalities`` in ``space``/``dim`` (when given)."""
+    """Installed executors of ``kind`` accepting any of ``modalities`` in ``space``/``dim`` (when given), but ``exclude``."""
     from modahub.plugins import manager
 
     wanted = None if modalities is None else set(modalities)
     found = []
     for _, spec in manager().executor_specs():
-        if spec.kind != kind:
+        if spec.kind != kind or spec.name == exclude:
             continue
         if wanted is not None and "*" not in spec.modalities and not wanted & set(spec.modalities):
             continue

@@ -205,15 +205,7 @@ class Pipeline:
         shared = self._shared.get(step.name)
         if shared is not None:
             return shared
-        if step.uses in SEGMENTERS:
-            cls: type = SEGMENTERS[step.uses]
-        else:
-            from modahub.plugins import PluginError, UnknownExecutorError, manager
-
-            try:
-                cls = manager().executor_class(step.uses)
-            except (UnknownExecutorError, PluginError) as exc:
-                raise PipelineError(f"{step.label()}: {exc}") from None
+        cls = self._resolve(step)
         params = {**step.params, **(extra or {})}
         _check_params(step.model_copy(update={"params": params}), cls)
         try:
@@ -222,6 +214,25 @@ class Pipeline:
             raise PipelineError(f"{step.label()}: bad parameters {step.params}: {exc}") from None
         self._shared[step.name] = instance
         return instance
+
+    @staticmethod
+    def _resolve(step: Step) -> type:
+        """The executor class of a step: a built-in segmenter or a registry name, nothing else."""
+        if step.uses in SEGMENTERS:
+            return SEGMENTERS[step.uses]
+        from modahub.executors import Indexer
+        from modahub.plugins import PluginError, UnknownExecutorError, manager
+
+        try:
+            cls = manager().executor_class(step.uses)
+        except (UnknownExecutorError, PluginError) as exc:
+            raise PipelineError(f"{step.label()}: {exc}") from None
+        if cls.kind == "indexer" and not issubclass(cls, Indexer):
+            raise PipelineError(
+                f"{step.label()}: not a vector index (it is searched by words and has no embedding space), so "
+                "it cannot hold encoded documents; use it beside the pipeline" + fits_hint("indexer", exclude=step.uses)
+            )
+        return cls
 
     def _node(self, step: Step, inputs: list[str], flows: list[Flow]) -> Node:
         for flow in flows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 
 import numpy as np
@@ -40,11 +41,15 @@ class ToyText(Encoder):
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = float(delay)
         self.calls: list[int] = []
+        self.gate: threading.Event | None = None
+        """When set by a test, encoding waits for it (to hold requests in a server's queue)."""
 
     def _encode(self, docs: list[Document]) -> np.ndarray:
         self.calls.append(len(docs))
         if self.delay:
             time.sleep(self.delay)
+        if self.gate is not None:
+            self.gate.wait(30)
         texts = [d.payload.text for d in docs]
         return np.stack([_vector(digit_of_text(t), t.encode()) for t in texts])
 
