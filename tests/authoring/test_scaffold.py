@@ -115,6 +115,9 @@ def test_options_are_checked():
         ScaffoldOptions(names, kind="encoder", modality="Bad Name")
     with pytest.raises(ScaffoldError, match="dim 1"):
         ScaffoldOptions(names, kind="encoder", dim=1)
+    for text in ('The "best"', "back\\slash", "two\nlines"):
+        with pytest.raises(ScaffoldError, match="description .*one printable line"):
+            ScaffoldOptions(names, description=text)
 
 
 def test_templates_are_found_in_the_installed_package():

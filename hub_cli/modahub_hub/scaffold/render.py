@@ -52,6 +52,10 @@ class ScaffoldOptions:
             raise ScaffoldError(f"modality '*' (any) suits only indexers; a {self.kind} needs one modality")
         if self.modality != ANY_MODALITY and not _MODALITY.match(self.modality):
             raise ScaffoldError(f"modality {self.modality!r}: use lowercase letters, digits, '-' or '_' (e.g. 'spectrum')")
+        for field_name in ("description", "author", "email", "license", "modality_description", "space"):
+            value = getattr(self, field_name) or ""
+            if any(c in value for c in '"\\\n\r') or not value.isprintable():
+                raise ScaffoldError(f"{field_name} {value!r}: one printable line without quotes or backslashes, please")
         if self.dim is not None and not 2 <= self.dim <= 65536:
             raise ScaffoldError(f"dim {self.dim}: choose a vector size between 2 and 65536")
 
