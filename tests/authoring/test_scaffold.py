@@ -13,7 +13,7 @@ from modahub.manifest import parse_manifest
 from modahub.testing import run_contract
 from modahub_hub.cli import cli
 from modahub_hub.scaffold import BUILTIN_MODALITIES, PluginNameError, ScaffoldError, ScaffoldOptions, plugin_names, render
-from modahub_hub.scaffold.names import lookalike
+from modahub_hub.scaffold.names import clash
 from modahub_hub.scaffold.render import templates_root
 
 COMMON = {
@@ -45,12 +45,12 @@ def test_bad_names_are_refused_with_the_rule(raw):
         plugin_names(raw)
 
 
-def test_lookalikes_of_taken_names_are_found():
+def test_taken_names_and_their_lookalikes_clash():
     taken = {"modahub-exact-index", "modahub-text"}
-    assert lookalike(plugin_names("exact-1ndex"), taken) == "modahub-exact-index"
-    assert lookalike(plugin_names("exactindex"), taken) == "modahub-exact-index"
-    assert lookalike(plugin_names("exact-index"), taken) is None  # the same name is not a look-alike of itself
-    assert lookalike(plugin_names("exact-indexes"), taken) is None
+    assert clash(plugin_names("exact-1ndex"), taken) == "modahub-exact-index"
+    assert clash(plugin_names("exactindex"), taken) == "modahub-exact-index"
+    assert clash(plugin_names("exact-index"), taken) == "modahub-exact-index"
+    assert clash(plugin_names("exact-indexes"), taken) is None
 
 
 @pytest.mark.parametrize(
@@ -161,9 +161,10 @@ def test_new_refuses_an_existing_folder_and_changes_nothing(tmp_path):
     assert _files(folder) == {"keep.txt"}
 
 
-def test_new_refuses_a_lookalike_of_an_installed_plugin(tmp_path):
-    result = CliRunner().invoke(cli, ["new", "exact-1ndex", "--no-interactive", "--directory", str(tmp_path / "x")])
-    assert result.exit_code == 1 and "looks like the existing plugin 'modahub-exact-index'" in result.output
+@pytest.mark.parametrize(("name", "says"), [("exact-1ndex", "looks like"), ("Exact_Index", "is the name of")])
+def test_new_refuses_an_installed_plugins_name_or_lookalike(tmp_path, name, says):
+    result = CliRunner().invoke(cli, ["new", name, "--no-interactive", "--directory", str(tmp_path / "x")])
+    assert result.exit_code == 1 and f"{says} the existing plugin 'modahub-exact-index'" in result.output
     assert not (tmp_path / "x").exists()
 
 

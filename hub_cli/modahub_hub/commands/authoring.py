@@ -54,18 +54,17 @@ def new(
 ) -> None:
     """Create a complete plugin NAME: executor, manifest, contract tests, README, Dockerfile, CI."""
     from modahub_hub.scaffold import ScaffoldError, ScaffoldOptions, plugin_names, render
-    from modahub_hub.scaffold.names import PluginNameError, lookalike, taken_names
+    from modahub_hub.scaffold.names import PluginNameError, clash, taken_names
 
     ask = interactive if interactive is not None else sys.stdin.isatty()
     try:
         names = plugin_names(name)
     except PluginNameError as exc:
         raise UserError(str(exc)) from None
-    clash = lookalike(names, taken_names())
-    if clash:
-        raise UserError(
-            f"{names.dist!r} looks like the existing plugin {clash!r} (the hub refuses look-alikes); pick another name"
-        )
+    taken = clash(names, taken_names())
+    if taken:
+        kind_of = "is the name of" if taken == names.dist else "looks like"
+        raise UserError(f"{names.dist!r} {kind_of} the existing plugin {taken!r} (the hub refuses look-alikes); choose another")
     dest = directory or Path(names.dist)
     if dest.exists():
         raise UserError(f"{dest} already exists; nothing was changed (choose another name or --directory)")

@@ -57,13 +57,10 @@ def plugin_names(raw: str) -> PluginNames:
     return PluginNames(name)
 
 
-def lookalike(names: PluginNames, taken: set[str]) -> str | None:
-    """The taken distribution name that ``names`` would be confused with (same skeleton), if any."""
+def clash(names: PluginNames, taken: set[str]) -> str | None:
+    """The taken distribution name that ``names`` equals or would be confused with (same skeleton), if any."""
     key = skeleton(names.dist)
-    for other in sorted(taken):
-        if normalize(other) != names.dist and skeleton(other) == key:
-            return other
-    return None
+    return next((other for other in sorted(taken) if skeleton(other) == key), None)
 
 
 def taken_names() -> set[str]:
