@@ -108,8 +108,8 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
         counts: dict[str, int] = {}
         for doc in result.documents:
             counts[doc.modality] = counts.get(doc.modality, 0) + 1
-        print_table(f"Indexed {len(result.documents)} documents; the index holds {data['index_size']}",
-                    ["modality", "documents"], sorted(counts.items()))
+        print_table(f"Indexed {len(result.documents)} documents", ["modality", "documents"], sorted(counts.items()))
+        click.echo(f"the index now holds {data['index_size']} documents")
     elif shape == "search":
         if as_json:
             return emit_json({"results": [

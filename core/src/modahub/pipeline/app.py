@@ -158,7 +158,7 @@ class App:
         steps: list[Step] = []
         if shape == "generate":
             steps.append(self._step(gen))
-            out = self._executor_kind_output(gen)
+            out = self._output_modality(gen)
             encoders = [self._step(e, [gen.step_name]) for e in spec.encoders if self._accepts(e, out)]
             steps += encoders
             if encoders and spec.index is not None:
@@ -188,7 +188,7 @@ class App:
                 return gen
         raise PipelineError(f"app {self.name!r} has no generator {name!r}; it has {', '.join(g.step_name for g in gens)}")
 
-    def _executor_kind_output(self, gen: ExecutorRef) -> str:
+    def _output_modality(self, gen: ExecutorRef) -> str:
         from modahub.plugins import PluginError, UnknownExecutorError, manager
 
         try:
