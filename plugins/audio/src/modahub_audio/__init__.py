@@ -1,0 +1,1 @@
+"""modahub-audio: audio encoders (digits-audio: spoken digits into the all-minilm-l6-v2 space)."""
