@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from modahub.weights import WeightsError, refuse_pickle, resolve_weights, sha256_file, verify_folder, weights_pin
 
 REV = "0123456789abcdef0123456789abcdef01234567"
