@@ -200,13 +200,15 @@ def run_contract(target: str | Path, *, executors: list[str] | None = None) -> C
             plugins._manager = mgr  # documents of the plugin's own modalities validate through it
             for record in records:
                 report.plugin, report.version = record.dist, record.version
-                _run_record(mgr, record, executors, report)
+                _run_record(mgr, record, executors, report, Path(tmp))
     if not report.results and not report.errors:
         report.errors.append("no executors tested: the manifest declares none" + (" of those named" if executors else ""))
     return report
 
 
-def _run_record(mgr: PluginManager, record: PluginRecord, executors: list[str] | None, report: ContractReport) -> None:
+def _run_record(
+    mgr: PluginManager, record: PluginRecord, executors: list[str] | None, report: ContractReport, scratch: Path
+) -> None:
     mgr.load(record)
     if record.status != "loaded":
         report.errors.append(f"plugin {record.name} ({record.dist}) does not load: {record.error}")
@@ -215,5 +217,5 @@ def _run_record(mgr: PluginManager, record: PluginRecord, executors: list[str] |
     for spec in record.manifest.executors:
         if executors and spec.name not in executors:
             continue
-        subject = Subject(record.executors[spec.name], spec)
+        subject = Subject(record.executors[spec.name], spec, workdir=scratch / "work" / spec.name)
         report.results.extend(run_rule(r, subject) for r in rules_for(subject.kind))
