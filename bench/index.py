@@ -246,7 +246,10 @@ def main() -> None:
     parser.add_argument("--efs", type=lambda s: [int(x) for x in s.split(",")], default=[16, 32, 48, 64, 96, 128, 256])
     parser.add_argument("--skip", choices=["exact", "hnsw"], action="append", default=[])
     parser.add_argument("--candidates", action="store_true", help="also measure usearch and hnswlib if installed")
+    parser.add_argument("--threads", type=int, default=0, help="faiss threads, for ours and the peer alike (default: all)")
     args = parser.parse_args()
+    if args.threads:
+        faiss.omp_set_num_threads(args.threads)
 
     real = min(args.real or args.n, args.n)
     sentences, vectors = realtext.embeddings(real + args.queries)

@@ -23,7 +23,7 @@ def ids(results):
 
 
 def test_recall_at_10_on_low_rank_vectors(make_docs):
-    docs = make_docs(3000, 64, seed=3, rank=16)
+    docs = make_docs(2000, 64, seed=3, rank=16)
     queries = vectors(make_docs(200, 64, seed=4, rank=16))
     exact, approx = EmbeddedIndexer("s", 64), HnswIndexer("s", 64)
     exact.add(docs)
@@ -84,7 +84,7 @@ def test_graph_parameters_are_fixed_once_built(make_docs, tmp_path):
 @pytest.mark.parametrize("exact_below", [0, 10_000])
 def test_filtered_search_by_graph_or_exactly(make_docs, exact_below):
     docs = make_docs(1000, 32, rank=8)
-    index = HnswIndexer("s", 32, exact_below=exact_below, ef_search=128)
+    index = HnswIndexer("s", 32, exact_below=exact_below, m=16, ef_construction=40, ef_search=128)
     index.add(docs)
     index.delete([d.id for d in docs[:100]])
     queries = vectors(docs[:200])

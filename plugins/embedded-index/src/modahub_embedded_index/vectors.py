@@ -114,12 +114,9 @@ class HnswVectors(Vectors):
         self.graph = faiss.IndexHNSWFlat(dim, m, _IP)
         self.graph.hnsw.efConstruction = ef_construction
         self.live = np.zeros(0, dtype=bool)
+        self.count = 0
         self._bitmap: tuple[np.ndarray, faiss.IDSelectorBitmap] | None = None
         self.dirty = False
-
-    @property
-    def count(self) -> int:
-        return int(self.live.sum())
 
     def _live_at(self, positions: np.ndarray) -> np.ndarray:
         return self.live[positions]
@@ -133,18 +130,20 @@ class HnswVectors(Vectors):
         self.graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
         self.rowids = np.concatenate([self.rowids, rowids])
         self.live = np.concatenate([self.live, np.ones(len(rowids), dtype=bool)])
+        self.count += len(rowids)
         self._bitmap, self.dirty = None, True
 
     def remove(self, rowids: np.ndarray) -> None:
-        doomed = self.positions(rowids)
+        doomed = np.unique(self.positions(rowids))
         if doomed.size:
             self.live[doomed] = False
+            self.count -= doomed.size
             self._bitmap, self.dirty = None, True
 
     def _selector(self, allowed: np.ndarray | None) -> faiss.IDSelectorBitmap | None:
         """A faiss selector for the allowed positions (``None``: every live one); keeps its bitmap alive."""
         if allowed is None:
-            if self.live.all():
+            if self.count == self.live.size:
                 return None
             if self._bitmap is None:
                 bits = np.packbits(self.live, bitorder="little")
@@ -196,4 +195,5 @@ class HnswVectors(Vectors):
         graph.hnsw.efConstruction = self.params["ef_construction"]
         self.graph, self.rowids = graph, rowids
         self.live = np.isin(rowids, live_rowids)
+        self.count = int(self.live.sum())
         self._bitmap, self.dirty = None, False
