@@ -183,31 +183,36 @@ def cache_dir(target: PythonTarget) -> Path:
     return base / target.label
 
 
+def host_pins() -> list[str]:
+    """``name==version`` of the third-party distributions installed here, so that an image gets what was tested."""
+    pins = set()
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and not canonicalize_name(name).startswith("modahub") and _source_folder(dist) is None:
+            pins.add(f"{canonicalize_name(name)}=={dist.version}")
+    return sorted(pins)
+
+
 def gather(local: list[Path], deps: Path, target: PythonTarget) -> list[str]:
     """Put the binary wheels of all dependencies of the ``local`` wheels in ``deps``; returns their pins.
 
-    Tries the cache alone first (offline); only what is missing there is fetched from the package index.
-    The local wheels stay where they are: an image installs the dependencies in one layer (rarely
-    changing, so cached) and the local wheels in the next.
+    Versions follow this environment where it has the package (so the image computes what was tested
+    here), else the newest that fits. The cache alone is tried first (offline); only what is missing
+    there is fetched from the package index. The local wheels stay where they are: an image installs
+    the dependencies in one layer (rarely changing, so cached) and the local wheels in the next.
     """
     pins = [f"{n}=={v}" for n, v, _ in (wheel_metadata(w) for w in local)]
-    cache = cache_dir(target)
-    cache.mkdir(parents=True, exist_ok=True)
-    links = sorted({str(w.parent) for w in local}) + [str(cache)]
-    resolve = ["download", *target.pip_args(), "--dest", str(deps), "--no-index", *(f"--find-links={x}" for x in links), *pins]
-    done = _pip(*resolve)
-    if done.returncode != 0:
-        wanted = third_party(local, target)
-        if wanted:
-            fetched = _pip("download", *target.pip_args(), "--dest", str(cache), *wanted)
-            if fetched.returncode != 0:
-                raise ContainerError(
-                    f"could not get binary wheels for Python {target.version} ({target.machine}, glibc {target.glibc}) of "
-                    f"{', '.join(wanted)}: {fetched.stderr.strip()[-1200:]}"
-                )
-        done = _pip(*resolve)
-    if done.returncode != 0:
-        raise ContainerError(f"the image's packages do not resolve from the gathered wheels: {done.stderr.strip()[-1200:]}")
+    constraints = deps.parent / "constraints.txt"
+    constraints.write_text("\n".join(host_pins()) + "\n", encoding="utf-8")
+    errors = []
+    for pinned in (True, False):
+        extra = ["--constraint", str(constraints)] if pinned else []
+        done = _fill(local, deps, target, pins, extra)
+        if done.returncode == 0:
+            break
+        errors.append(done.stderr.strip()[-1200:])
+    else:
+        raise ContainerError(f"the image's packages do not resolve from the gathered wheels: {errors[-1]}")
     ours = {canonicalize_name(wheel_metadata(w)[0]) for w in local}
     found = []
     for wheel in sorted(deps.glob("*.whl")):
@@ -217,3 +222,24 @@ def gather(local: list[Path], deps: Path, target: PythonTarget) -> list[str]:
         else:
             found.append(f"{name}=={version}")
     return found
+
+
+def _fill(local: list[Path], deps: Path, target: PythonTarget, pins: list[str],
+          extra: list[str]) -> subprocess.CompletedProcess[str]:
+    """Resolve ``pins`` into ``deps`` from the cache; fetch into the cache what is missing, then resolve again."""
+    for old in deps.glob("*.whl"):
+        old.unlink()
+    cache = cache_dir(target)
+    cache.mkdir(parents=True, exist_ok=True)
+    links = sorted({str(w.parent) for w in local}) + [str(cache)]
+    resolve = ["download", *target.pip_args(), *extra, "--dest", str(deps), "--no-index",
+               *(f"--find-links={x}" for x in links), *pins]
+    done = _pip(*resolve)
+    if done.returncode == 0:
+        return done
+    wanted = third_party(local, target)
+    if wanted:
+        fetched = _pip("download", *target.pip_args(), *extra, "--dest", str(cache), *wanted)
+        if fetched.returncode != 0:
+            return fetched
+    return _pip(*resolve)
