@@ -6,12 +6,13 @@ fresh venvs with modahub installed offline — the author's and a user's. The pe
 same run: plain ``pip install`` of the very wheel the hub serves, against ``modahub install``
 (which also verifies the signed registry, size and sha256, and records the plugin lock).
 
-    .venv/bin/python bench/author.py [--kind encoder] [--modality spectrum] [--name my-plugin]
+    .venv/bin/python bench/author.py [--kind encoder] [--modality spectrum] [--name my-plugin] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--kind", default="encoder", choices=["encoder", "indexer", "generator"])
     parser.add_argument("--modality", default="spectrum", help="a built-in modality, or a new one (default spectrum, new)")
     parser.add_argument("--name", default="bench-author")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (venvs, plugin, hub)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="modahub-bench-author-"))
@@ -87,6 +89,8 @@ def main() -> None:
     pip_s = time.perf_counter() - start
     install_s = next(seconds for label, seconds, _ in rows if label.startswith("modahub install"))
     print(f"peer: pip install of the same wheel file {pip_s:.2f} s; modahub install / pip install = {install_s / pip_s:.2f}")
+    if not args.keep:
+        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
