@@ -103,8 +103,11 @@ def _folder_wheel(folder: Path, dest: Path) -> Path:
 
 
 def build_image(spec: str, *, tag: str | None = None, base: str = DEFAULT_BASE, hub: str | None = None,
-                client: Any = None, log: Callable[[str], None] | None = None) -> Built:
-    """Build an image of ``spec`` (app file, plugin folder or hub plugin name) on ``base``; nothing is pulled."""
+                client: Any = None, log: Callable[[str], None] | None = None, cache: bool = True) -> Built:
+    """Build an image of ``spec`` (app file, plugin folder or hub plugin name) on ``base``; nothing is pulled.
+
+    ``cache=False`` ignores the engine's layer cache (a cold build).
+    """
     say = log or (lambda _: None)
     target = Target.parse(spec)
     tag = tag or target.default_tag()
@@ -137,15 +140,16 @@ def build_image(spec: str, *, tag: str | None = None, base: str = DEFAULT_BASE, 
                                        requirements=[shlex.quote(p) for p in pins], labels=labels)
         (ctx / "Dockerfile").write_text(dockerfile, encoding="utf-8")
         say(f"building {tag} from {base}")
-        image = _build(client, ctx, tag)
+        image = _build(client, ctx, tag, cache)
     return Built(tag=tag, id=image.id, seconds=time.perf_counter() - started, dockerfile=dockerfile,
                  requirements=pins + dep_pins)
 
 
-def _build(client: Any, ctx: Path, tag: str) -> Any:
+def _build(client: Any, ctx: Path, tag: str, cache: bool) -> Any:
     docker = docker_module()
     try:
-        image, _ = client.images.build(path=str(ctx), tag=tag, pull=False, rm=True, forcerm=True, network_mode="none")
+        image, _ = client.images.build(path=str(ctx), tag=tag, pull=False, rm=True, forcerm=True, network_mode="none",
+                                       nocache=not cache)
     except docker.errors.BuildError as exc:
         lines = [c.get("stream") or c.get("error") or "" for c in exc.build_log]
         tail = "".join(lines).strip().splitlines()[-15:]

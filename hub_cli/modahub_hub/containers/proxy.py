@@ -45,7 +45,11 @@ class UnixSocketProxy:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
+        try:
+            await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
+        except asyncio.CancelledError:  # the proxy is closing: drop the connection quietly
+            writer.close()
+            up_writer.close()
 
     def start(self) -> int:
         """Listen and return the bound port."""
