@@ -7,8 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-
-from modahub_hub.hub.publish import publish
+from hub_wheels import publish_unchecked
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--dump-dom"]
@@ -28,9 +27,9 @@ def _visible_rows(url: str, profile) -> set[str]:
 
 @pytest.mark.slow
 def test_directory_page_lists_and_filters_by_modality_and_kind(hub_dir, key, wheel, tmp_path):
-    publish(wheel("modahub-words", kind="encoder", modalities=("text",)), str(hub_dir), key=key)
-    publish(wheel("modahub-pixels", kind="encoder", modalities=("image",)), str(hub_dir), key=key)
-    publish(wheel("modahub-anyindex", kind="indexer", modalities=("*",)), str(hub_dir), key=key)
+    publish_unchecked(wheel("modahub-words", kind="encoder", modalities=("text",)), str(hub_dir), key=key)
+    publish_unchecked(wheel("modahub-pixels", kind="encoder", modalities=("image",)), str(hub_dir), key=key)
+    publish_unchecked(wheel("modahub-anyindex", kind="indexer", modalities=("*",)), str(hub_dir), key=key)
     page = (hub_dir / "index.html").as_uri()
     assert _visible_rows(page, tmp_path / "p1") == {"modahub-words", "modahub-pixels", "modahub-anyindex"}
     assert _visible_rows(page + "?modality=image", tmp_path / "p2") == {"modahub-pixels", "modahub-anyindex"}

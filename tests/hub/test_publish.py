@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hub_wheels import publish_unchecked
 
 from modahub_hub.cli import cli
 from modahub_hub.hub import HubError
@@ -24,7 +25,7 @@ def _registry(hub_dir: Path) -> Registry:
 
 def test_publish_writes_the_whole_layout(hub_dir, key, wheel):
     path = wheel("modahub-toy-text", kind="encoder", modalities=("text",), summary="toy text encoder")
-    entry = publish(path, str(hub_dir), key=key, owner="acme")
+    entry = publish_unchecked(path, str(hub_dir), key=key, owner="acme")
     registry = _registry(hub_dir)
     assert registry.version == 2
     plugin = registry.plugins["modahub-toy-text"]
@@ -42,27 +43,27 @@ def test_publish_writes_the_whole_layout(hub_dir, key, wheel):
 
 
 def test_republishing_a_version_is_refused(hub_dir, key, wheel):
-    publish(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
+    publish_unchecked(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
     with pytest.raises(HubError, match="already published.*never overwritten"):
-        publish(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
-    publish(wheel("modahub-toy", "0.2.0"), str(hub_dir), key=key, owner="acme")
+        publish_unchecked(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
+    publish_unchecked(wheel("modahub-toy", "0.2.0"), str(hub_dir), key=key, owner="acme")
     assert _registry(hub_dir).plugins["modahub-toy"].dist_tags["latest"] == "0.2.0"
 
 
 @pytest.mark.parametrize("lookalike", ["modahub-exact_1ndex", "Modahub.Exact-Index0", "modahub-exactindex"])
 def test_lookalike_names_of_another_owner_are_refused(hub_dir, key, wheel, lookalike):
-    publish(wheel("modahub-exact-index"), str(hub_dir), key=key, owner="modahub")
+    publish_unchecked(wheel("modahub-exact-index"), str(hub_dir), key=key, owner="modahub")
     if lookalike == "Modahub.Exact-Index0":  # not a look-alike: the extra 0 makes it different
-        publish(wheel(lookalike, executor="other"), str(hub_dir), key=key, owner="mallory")
+        publish_unchecked(wheel(lookalike, executor="other"), str(hub_dir), key=key, owner="mallory")
         return
     with pytest.raises(HubError, match="looks like 'modahub-exact-index'.*name policy"):
-        publish(wheel(lookalike, executor="other"), str(hub_dir), key=key, owner="mallory")
+        publish_unchecked(wheel(lookalike, executor="other"), str(hub_dir), key=key, owner="mallory")
 
 
 def test_same_name_of_another_owner_is_refused(hub_dir, key, wheel):
-    publish(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
+    publish_unchecked(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
     with pytest.raises(HubError, match="belongs to owner 'acme'"):
-        publish(wheel("modahub_toy", "0.2.0", executor="toy"), str(hub_dir), key=key, owner="mallory")
+        publish_unchecked(wheel("modahub_toy", "0.2.0", executor="toy"), str(hub_dir), key=key, owner="mallory")
 
 
 @pytest.mark.parametrize(
@@ -78,20 +79,21 @@ def test_same_name_of_another_owner_is_refused(hub_dir, key, wheel):
 )
 def test_invalid_wheels_are_refused_with_the_reason(hub_dir, key, wheel, options, error):
     with pytest.raises(HubError, match=error):
-        publish(wheel("modahub-bad", **options), str(hub_dir), key=key)
+        publish_unchecked(wheel("modahub-bad", **options), str(hub_dir), key=key)
     assert _registry(hub_dir).plugins == {}
 
 
 def test_a_key_the_hub_does_not_list_cannot_publish(hub_dir, wheel, tmp_path):
     stranger = generate_key(tmp_path / "stranger.key")
     with pytest.raises(HubError, match="not a signing key of"):
-        publish(wheel("modahub-toy"), str(hub_dir), key=stranger)
+        publish_unchecked(wheel("modahub-toy"), str(hub_dir), key=stranger)
 
 
 def test_search_and_info_read_the_registry(hub_dir, key, wheel):
-    publish(wheel("modahub-toy-text", kind="encoder", modalities=("text",), summary="words"), str(hub_dir), key=key)
-    publish(wheel("modahub-toy-image", kind="encoder", modalities=("image",), summary="pixels"), str(hub_dir), key=key)
-    publish(wheel("modahub-toy-gen", kind="generator", modalities=("text",), summary="makes text"), str(hub_dir), key=key)
+    publish_unchecked(wheel("modahub-toy-text", kind="encoder", modalities=("text",), summary="words"), str(hub_dir), key=key)
+    publish_unchecked(wheel("modahub-toy-image", kind="encoder", modalities=("image",), summary="pixels"), str(hub_dir), key=key)
+    gen = wheel("modahub-toy-gen", kind="generator", modalities=("text",), summary="makes text")
+    publish_unchecked(gen, str(hub_dir), key=key)
     runner = CliRunner()
 
     def names(*args: str) -> list[str]:
@@ -114,17 +116,25 @@ def test_search_and_info_read_the_registry(hub_dir, key, wheel):
     assert missing.exit_code == 1 and "neither installed nor in hub" in missing.output
 
 
-def test_cli_publish_errors_go_to_stderr_without_traceback(hub_dir, key, wheel):
+def test_cli_publish_errors_go_to_stderr_without_traceback(hub_dir, key, exact_index_wheel):
     runner = CliRunner()
-    path = wheel("modahub-toy")
+    path = exact_index_wheel
     ok = runner.invoke(cli, ["publish", str(path), "--hub", str(hub_dir), "--key", str(key.path)])
-    assert ok.exit_code == 0 and "published modahub_toy-0.1.0" in ok.output
+    assert ok.exit_code == 0 and "published modahub_exact_index-0.1.0" in ok.output
     again = runner.invoke(cli, ["publish", str(path), "--hub", str(hub_dir), "--key", str(key.path)])
     assert again.exit_code == 1
-    assert "Error: modahub-toy 0.1.0 is already published" in again.stderr and "Traceback" not in again.stderr
+    assert "Error: modahub-exact-index 0.1.0 is already published" in again.stderr and "Traceback" not in again.stderr
 
 
 def test_exact_index_folder_publishes_from_source(hub_dir, key, exact_index_wheel):
     entry = publish(exact_index_wheel, str(hub_dir), key=key, owner="modahub")
     assert entry.entry_point == "exact-index = modahub_exact_index.plugin"
     assert [e.name for e in entry.manifest.executors] == ["exact-index"]
+
+
+def test_publish_runs_the_executor_contract_and_refuses_a_breaking_plugin(hub_dir, key, wheel):
+    """The synthetic wheel's indexer implements none of the index methods: the contract fails, nothing lands."""
+    before = (hub_dir / "registry.json").read_bytes()
+    with pytest.raises(HubError, match=r"executor contract check failed for modahub_hollow-0.1.0-py3-none-any.whl: .*hollow"):
+        publish(wheel("modahub-hollow"), str(hub_dir), key=key, owner="acme")
+    assert (hub_dir / "registry.json").read_bytes() == before

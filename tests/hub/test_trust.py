@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hub_wheels import publish_unchecked
 
 from modahub_hub.cli import cli
 from modahub_hub.hub import install as install_module
@@ -23,7 +24,7 @@ from modahub_hub.hub.trust import load_verified
 @pytest.fixture
 def published(hub_dir, key, wheel, monkeypatch):
     """A hub with one plugin; pip is replaced by a recorder that fails the test if an install reaches it."""
-    publish(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
+    publish_unchecked(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
     calls: list[list[Path]] = []
     monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs: calls.append(wheels))
     return calls
@@ -72,7 +73,7 @@ def test_a_registry_with_a_bad_signature_is_refused(hub_dir, published):
 def test_an_older_registry_is_refused(hub_dir, key, wheel, published, tmp_path):
     old = tmp_path / "old"
     shutil.copytree(hub_dir, old)
-    publish(wheel("modahub-toy", "0.2.0"), str(hub_dir), key=key, owner="acme")
+    publish_unchecked(wheel("modahub-toy", "0.2.0"), str(hub_dir), key=key, owner="acme")
     assert _install(hub_dir, "modahub-toy==0.2.0").exit_code == 0  # the client has now seen the newer registry
     for name in ("registry.json", "registry.json.sig"):
         shutil.copy(old / name, hub_dir / name)  # a validly signed but stale copy comes back
@@ -103,7 +104,7 @@ def test_a_hub_signed_by_an_untrusted_key_is_refused(hub_dir, published, user_co
 
 
 def test_a_quarantined_plugin_is_refused_and_yanked_versions_are_skipped(hub_dir, key, wheel, published):
-    publish(wheel("modahub-toy", "0.2.0"), str(hub_dir), key=key, owner="acme")
+    publish_unchecked(wheel("modahub-toy", "0.2.0"), str(hub_dir), key=key, owner="acme")
     yank(str(hub_dir), "modahub-toy", "0.2.0", reason="broken build", key=key)
     assert _install(hub_dir, "modahub-toy").exit_code == 0
     assert published[-1][0].name == "modahub_toy-0.1.0-py3-none-any.whl"
@@ -114,7 +115,7 @@ def test_a_quarantined_plugin_is_refused_and_yanked_versions_are_skipped(hub_dir
 
 
 def test_incompatible_core_is_explained(hub_dir, key, wheel, published):
-    publish(wheel("modahub-future", requires=("modahub-core>=9",)), str(hub_dir), key=key, owner="acme")
+    publish_unchecked(wheel("modahub-future", requires=("modahub-core>=9",)), str(hub_dir), key=key, owner="acme")
     result = _install(hub_dir, "modahub-future")
     assert result.exit_code == 1 and "needs modahub-core>=9" in result.stderr
 

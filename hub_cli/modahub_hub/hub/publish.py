@@ -209,6 +209,18 @@ def _check_name(registry: Registry, info: WheelInfo, owner: str) -> None:
             )
 
 
+def _check_contract(wheel: Path) -> None:
+    from modahub_hub.contract import ContractRunError, run_contract
+
+    try:
+        report = run_contract(wheel)
+    except ContractRunError as exc:
+        raise HubError(f"executor contract check: {exc}") from None
+    if not report.ok:
+        broken = "; ".join([*(f"{r.executor}: [{r.rule}] {r.message}" for r in report.failures), *report.errors])
+        raise HubError(f"executor contract check failed for {wheel.name}: {broken}. Run 'modahub test' on it and fix these")
+
+
 def publish(
     path: Path | str,
     hub: str | Backend | None = None,
@@ -217,8 +229,13 @@ def publish(
     owner: str | None = None,
     weights: list[WeightsPin] | None = None,
     container: str | None = None,
+    contract: bool = True,
 ) -> VersionEntry:
     """Publish a plugin folder (built with pip) or a ``.whl`` file to ``hub``; return the new version's entry.
+
+    The executor contract (:func:`modahub_hub.contract.run_contract`) runs on the wheel first, in a
+    separate interpreter; a plugin that breaks it is refused. ``contract=False`` is for tests of the
+    hub's own mechanics only.
 
     ``hub`` is a folder path, an ``hf://owner/repo`` or a backend (default: the configured hub).
     ``key`` is the hub's private signing key (default: ``$MODAHUB_HUB_KEY`` or the user's ``hub.key``).
@@ -231,6 +248,8 @@ def publish(
             raise HubError(f"{path}: pass a plugin folder (with pyproject.toml) or an existing .whl file")
         info = inspect_wheel(wheel)
         parse_version(info.version)
+        if contract:
+            _check_contract(wheel)
         who = owner or info.author or "unknown"
         signing = _signing_key(key)
         published: dict[str, VersionEntry] = {}
