@@ -2,8 +2,8 @@
  "signatures": [
   {
    "keyid": "038a857318db992f",
-   "sha256": "c42606c19cc0f3ab88c12762c36f177345439bb2f07a6434fe29b7f72d784959",
-   "sig": "KntG/X2mmiqS8cxwGAdUdgmIQD4SBoOLLp26rYqNRXYHrn171WvZmwg3063+p4Cp0eIvbrRJ9pPoOJMtQfu6Dw=="
+   "sha256": "5b5911d3025cf776f9cd512aa31d145e731126a16277930baf366204bdf14c0c",
+   "sig": "SKYW9Ukbqfrhs4w67IuDFOQpg74unaki9cR/CJdgCRFvyLKHdUGTW8bGbPREGP9U3iAVouNyHM08S/2lujQ8Aw=="
   }
  ]
 }

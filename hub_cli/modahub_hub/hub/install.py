@@ -81,6 +81,26 @@ def _update_lock(add: Sequence[Installed] = (), remove: Sequence[str] = ()) -> N
         write_atomic(lock_path(), (_HEADER + "".join(f"{lines[k]}\n" for k in sorted(lines))).encode())
 
 
+def _add_hub_dependencies(chosen: dict[str, tuple[Hub, PluginEntry, VersionEntry]]) -> None:
+    """Add to ``chosen`` the plugins that chosen ones require and that their hub hosts (pip's index has none of them)."""
+    from packaging.requirements import Requirement
+
+    queue = list(chosen.values())
+    while queue:
+        hub, _, entry = queue.pop()
+        for text in entry.dependencies:
+            req = Requirement(text)
+            name = normalize(req.name)
+            if name in chosen or hub.registry.get(name) is None or (req.marker and not req.marker.evaluate({"extra": ""})):
+                continue
+            have = is_plugin_installed(name)
+            if have is not None and req.specifier.contains(have, prereleases=True):
+                continue
+            plugin, found = hub.resolve(f"{req.name}{req.specifier}")
+            chosen[name] = (hub, plugin, found)
+            queue.append(chosen[name])
+
+
 def install(requests: list[Request], *, progress: ProgressFactory = no_progress, force: bool = False) -> list[Installed]:
     """Install every request in one all-or-nothing pip run; returns what was installed.
 
@@ -92,6 +112,7 @@ def install(requests: list[Request], *, progress: ProgressFactory = no_progress,
         hub = hubs.setdefault(request.hub, Hub.open(request.hub))
         plugin, entry = hub.resolve(request.requirement)
         chosen[normalize(plugin.name)] = (hub, plugin, entry)
+    _add_hub_dependencies(chosen)
     todo = {k: v for k, v in chosen.items() if force or is_plugin_installed(k) != v[2].version}
     if not todo:
         return []
