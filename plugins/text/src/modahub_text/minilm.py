@@ -60,7 +60,9 @@ class MiniLMText(Encoder):
         revision: str | None = None,
         cache_dir: str | Path | None = None,
     ) -> None:
-        """``weights``: a folder or HF repo id (at ``revision``) holding the pinned files; default the package's."""
+        """``weights``: a folder or HF repo id (at ``revision``) holding the pinned files, default the package's;
+        ``threads``: ONNX Runtime intra-op threads (default: one per core); ``cache_dir``: where export
+        entries live (default ``<user cache>/onnx/all-minilm-l6-v2``)."""
         if batch_size <= 0:
             raise ValueError(f"minilm-text: batch_size must be positive, got {batch_size}")
         self.batch_size, self.threads = int(batch_size), threads
