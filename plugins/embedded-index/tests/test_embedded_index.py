@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from modahub_embedded_index import vectors as vectors_module
 from modahub_embedded_index.indexer import EmbeddedIndexer, HnswIndexer
 
 import modahub
@@ -41,7 +42,11 @@ def test_search_returns_stored_documents_best_first(executor, make_docs, tmp_pat
             assert hit.score == pytest.approx(float(doc.embedding @ hit.document.embedding), abs=1e-5)
 
 
-def test_exact_search_equals_brute_force(make_docs, tmp_path):
+@pytest.mark.parametrize("small_blocks", [False, True])
+def test_exact_search_equals_brute_force(make_docs, tmp_path, monkeypatch, small_blocks):
+    if small_blocks:  # several query blocks, and filtered rows gathered in several blocks whose top-k are merged
+        monkeypatch.setattr(vectors_module, "_SCORES_PER_BLOCK", 2000)
+        monkeypatch.setattr(vectors_module, "_BLOCK", 40)
     docs = make_docs(500, 16, seed=1)
     queries = np.stack([d.embedding for d in make_docs(30, 16, seed=2)])
     index = EmbeddedIndexer("s", 16, tmp_path / "ix")

@@ -1,11 +1,11 @@
-"""The fast half of the index: vectors in memory, searched with faiss.
+"""The fast half of the index: vectors in memory, searched exactly (numpy) or by an HNSW graph (faiss).
 
 Every vector sits at a position; ``rowids[position]`` is its row id in the document store and
 rises with the position, so a row id is found with a binary search. Scores are inner products
 (cosine similarity for normalised vectors).
 
-- :class:`FlatVectors` is exact: one float32 matrix, searched by BLAS through ``faiss.knn``
-  (the kernel of ``faiss.IndexFlatIP``); deleting compacts the matrix.
+- :class:`FlatVectors` is exact: one float32 matrix, searched by BLAS (numpy) with a partial sort
+  for the top k; deleting compacts the matrix.
 - :class:`HnswVectors` is approximate: a ``faiss.IndexHNSWFlat`` graph. Deleted vectors stay in the
   graph as tombstones that searches skip; the graph is saved to a snapshot folder and loaded back.
 """
@@ -23,29 +23,45 @@ from modahub.arrays import dumps_array, loads_array
 
 _IP = faiss.METRIC_INNER_PRODUCT
 _BLOCK = 65_536  # rows gathered at once for a filtered exact search
+_SCORES_PER_BLOCK = 1 << 24  # query × row scores held at once (64 MiB of float32)
 
 
-def top_k(scores: np.ndarray, positions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` best (score, position) pairs of each row, best first; missing ones have position -1."""
-    scores = np.where(positions < 0, -np.inf, scores)
+def top_k(scores: np.ndarray, k: int, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best scores of each row, best first, with their columns (or ``positions`` at those columns)."""
     if scores.shape[1] > k:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        scores, positions = np.take_along_axis(scores, part, 1), np.take_along_axis(positions, part, 1)
-    order = np.argsort(-scores, axis=1, kind="stable")
-    return np.take_along_axis(scores, order, 1), np.take_along_axis(positions, order, 1)
+        picked = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    else:
+        picked = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+    best = np.take_along_axis(scores, picked, 1)
+    order = np.argsort(-best, axis=1, kind="stable")
+    columns = np.take_along_axis(picked, order, 1)
+    found = columns if positions is None else np.take_along_axis(positions, columns, 1)
+    return np.take_along_axis(best, order, 1), found
+
+
+def _exact(queries: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-``k`` by inner product over all rows of ``matrix``, a block of queries at a time."""
+    k = min(k, len(matrix))
+    step = max(1, _SCORES_PER_BLOCK // len(matrix))
+    parts = [top_k(queries[lo : lo + step] @ matrix.T, k) for lo in range(0, len(queries), step)]
+    return np.vstack([s for s, _ in parts]), np.vstack([p for _, p in parts])
 
 
 def exact_search(queries: np.ndarray, matrix: np.ndarray, k: int, subset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-``k`` inner products of ``queries`` against ``matrix`` rows (all, or the positions in ``subset``)."""
+    """Exact top-``k`` inner products of ``queries`` against ``matrix`` rows (all, or the positions in ``subset``).
+
+    numpy's BLAS, not faiss's: the OpenBLAS bundled in the faiss-cpu wheels (0.3.15) falls back to
+    its generic kernel on recent CPUs, 10-20x slower than numpy's (see docs/indexes.md).
+    """
     if subset is None:
-        return faiss.knn(queries, matrix, min(k, len(matrix)), metric=_IP)
+        return _exact(queries, matrix, k)
     scores, found = [], []
     for lo in range(0, subset.size, _BLOCK):
         block = subset[lo : lo + _BLOCK]
-        s, p = faiss.knn(queries, np.ascontiguousarray(matrix[block]), min(k, block.size), metric=_IP)
+        s, p = _exact(queries, matrix[block], k)
         scores.append(s)
-        found.append(np.where(p < 0, -1, block[np.maximum(p, 0)]))
-    return top_k(np.hstack(scores), np.hstack(found), min(k, subset.size))
+        found.append(block[p])
+    return top_k(np.hstack(scores), min(k, subset.size), np.hstack(found))
 
 
 class Vectors:
