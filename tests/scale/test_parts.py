@@ -133,19 +133,28 @@ def test_unix_socket_proxy_forwards_both_ways(tmp_path: Path) -> None:
 
 
 def test_ray_replicas_refuse_writes_and_serve_reads() -> None:
-    from fastapi import FastAPI
-    from starlette.testclient import TestClient
+    import asyncio
+    import json
 
     from modahub_hub.engines.ray_serve import ReadOnly
 
-    api = FastAPI()
+    async def inner(scope: dict, receive: object, send: object) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"searched"})  # type: ignore[operator]
 
-    @api.post("/search")
-    def search() -> dict[str, str]:
-        return {"ok": "yes"}
+    async def call(path: str) -> tuple[int, bytes]:
+        sent: list[dict] = []
 
-    with TestClient(ReadOnly(api, 3)) as client:
-        assert client.post("/search").json() == {"ok": "yes"}
-        for path in ("/index", "/upload/index", "/generate"):
-            refused = client.post(path)
-            assert refused.status_code == 409 and "3 Ray Serve replicas" in refused.json()["detail"][0]["msg"]
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await ReadOnly(inner, 3)({"type": "http", "method": "POST", "path": path, "headers": []}, receive, send)
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    assert asyncio.run(call("/search")) == (200, b"searched")
+    for path in ("/index", "/upload/index", "/generate/"):
+        status, body = asyncio.run(call(path))
+        assert status == 409 and "3 Ray Serve replicas" in json.loads(body)["detail"][0]["msg"]
