@@ -23,8 +23,11 @@ def docker_module() -> Any:
     return docker
 
 
-def connect(timeout: float = 120) -> Any:
-    """A ``docker.DockerClient`` for the engine that ``docker.from_env()`` reaches, checked with a ping."""
+def connect(timeout: float = 600) -> Any:
+    """A ``docker.DockerClient`` for the engine that ``docker.from_env()`` reaches, checked with a ping.
+
+    ``timeout`` bounds each API read; an image build's pip step can be quiet for minutes on a busy machine.
+    """
     docker = docker_module()
     where = os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
     try:
