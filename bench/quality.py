@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from doc_sections import write_section
 
 import modahub
 
@@ -279,8 +280,7 @@ def main() -> None:
     rows, info = cross_modal(text_enc, image_enc, audio_enc)
     text_rows = text_quality(text_enc)
     doc = write_doc(rows, info, text_rows, time.perf_counter() - started)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(doc, encoding="utf-8")
+    write_section(args.out, "cross-modal-and-text", doc)
     print(doc)
     print(f"\nwrote {args.out}")
 
