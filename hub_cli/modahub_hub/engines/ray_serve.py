@@ -83,8 +83,8 @@ def serve_forever(app_file: Path, *, host: str = "127.0.0.1", port: int = 8000, 
 
     import click
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with serve_on_ray(app_file, port=port, replicas=replicas, queue=queue, host=host) as url:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # after ray.init, which installs its own handler
         click.echo(f"serving {app_file} with {replicas} Ray Serve replicas on {url} (readiness: /ready)", err=True)
         with contextlib.suppress(KeyboardInterrupt):
             while True:
