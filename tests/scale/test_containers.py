@@ -166,3 +166,15 @@ def test_missing_base_image_is_a_clear_error(docker_client: Any, tmp_path: Path,
 
     with pytest.raises(ContainerError, match="scripts/docker-engine base-image"):
         build_image(str(kit.write_app(tmp_path)), base="modahub/no-such-base:0", client=docker_client)
+
+
+def test_plugin_image_lists_its_executors(docker_client: Any, hub: str) -> None:
+    from modahub_hub.containers.serve import safe_options
+
+    out = CliRunner().invoke(cli, ["image", "build", "exact-index", "--hub", hub, "--json"])
+    assert out.exit_code == 0, out.output
+    tag = json.loads(out.stdout)["tag"]
+    assert tag == "modahub-plugin-exact-index:latest"
+    listed = docker_client.containers.run(tag, ["list", "--json"], remove=True,
+                                          **safe_options(user="10001:10001", memory="512m", pids=64, network=False))
+    assert [e["name"] for e in json.loads(listed)] == ["exact-index"]
