@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 REV = "89abcdef0123456789abcdef0123456789abcdef"
-WORDS = "the a cat dog sat on mat rug kitten stock market fell rose sun rain blue red fast slow".split()
 
 
 @pytest.fixture(scope="session")
@@ -23,22 +22,10 @@ def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised 2-layer BERT (hidden 32) with a word-level vocabulary, saved as safetensors."""
-    import torch
-    import transformers
+    """A randomly initialised 2-layer BERT (hidden 32) with a word-piece vocabulary, saved as safetensors."""
+    from modahub_text.tiny import tiny_bert
 
-    folder = tmp_path_factory.mktemp("weights") / "tiny-bert"
-    folder.mkdir()
-    vocab = folder / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
-    config = transformers.BertConfig(
-        vocab_size=5 + len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=64,
-    )
-    torch.manual_seed(0)
-    transformers.BertModel(config).eval().save_pretrained(folder, safe_serialization=True)
-    transformers.BertTokenizer(vocab_file=str(vocab)).save_pretrained(folder)
-    return folder
+    return tiny_bert(tmp_path_factory.mktemp("weights") / "tiny-bert")
 
 
 def pins(folder: Path) -> dict[str, str]:

@@ -29,6 +29,7 @@ def test_manifest_leaves_space_and_dim_to_parameters() -> None:
     assert (spec.space, spec.dim, spec.kind) == (None, None, "encoder")
 
 
+@pytest.mark.slow
 def test_local_folder(tiny_model: Path) -> None:
     from sentence_transformers import SentenceTransformer
 

@@ -36,6 +36,7 @@ def test_manifest_and_registry_agree() -> None:
     assert isinstance(enc, MiniLMText) and (enc.space, enc.dim, enc.batch_size) == (spec.space, spec.dim, 8)
 
 
+@pytest.mark.slow
 def test_vectors_match_sentence_transformers(onnx_cache: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
@@ -55,6 +56,7 @@ def test_similar_sentences_are_near(onnx_cache: Path) -> None:
     assert cat @ kitten > 0.6 > 0.2 > cat @ stocks
 
 
+@pytest.mark.slow
 def test_runtime_path_imports_no_torch(onnx_cache: Path) -> None:
     code = (
         "import sys, modahub\n"
