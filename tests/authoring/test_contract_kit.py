@@ -302,3 +302,52 @@ def test_contract_classes_report_the_broken_rule_in_pytest(pytester, tmp_path):
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines(["*[[]determinism[]] text: encoding the same documents twice gave different vectors*"])
+
+
+# --- executors that need constructor parameters: contract_params ---------------------------
+
+SCALED = (  # an encoder that cannot be built without a file; its contract_params() make one
+    "    def __init__(self, scale_file):\n"
+    "        self.scale = float(open(scale_file).read())\n\n"
+    "    @classmethod\n"
+    "    def contract_params(cls, workdir):\n"
+    "{body}"
+)
+WRITES_SCALE = "        (workdir / 'scale.txt').write_text('2.0')\n        return {'scale_file': str(workdir / 'scale.txt')}\n"
+
+
+def _needs_params(root: Path, name: str, body: str = WRITES_SCALE) -> Path:
+    return _plugin(root, name, "encoder", {"extra": SCALED.format(body=body), "result": "counts(docs) * self.scale"})
+
+
+def test_modahub_test_builds_the_executor_with_its_contract_params(tmp_path):
+    code, report = _json_report(_needs_params(tmp_path, "scaled"))
+    assert code == 0 and report["ok"], report
+    assert len(report["results"]) == 6
+
+
+def test_contract_params_that_raise_are_a_plugin_error(tmp_path):
+    code, report = _json_report(_needs_params(tmp_path, "bad-params", "        raise RuntimeError('no model here')\n"))
+    assert code == 1 and not report["results"]
+    assert report["errors"] == ["executor bad-params: contract_params() raised RuntimeError: no model here"]
+
+
+def test_contract_classes_use_contract_params_under_their_own_params(pytester, tmp_path):
+    folder = _needs_params(tmp_path, "scaled-py")
+    pytester.syspathinsert(folder / "src")
+    pytester.makepyfile(textwrap.dedent('''
+        from modahub.testing import EncoderContract
+        from modahub_scaled_py.plugin import Toy
+
+        class TestToy(EncoderContract):
+            executor = Toy
+
+        class TestToyZero(EncoderContract):
+            executor = Toy
+            params = {"scale_file": __file__ + ".zero"}
+
+        open(__file__ + ".zero", "w").write("0")
+    '''))
+    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=11, failed=1)
+    result.stdout.fnmatch_lines(["*[[]distinct-inputs[]] text: all-zero vectors*"])

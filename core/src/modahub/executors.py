@@ -65,6 +65,16 @@ class Executor(ABC):
 
     _warm: bool = False
 
+    @classmethod
+    def contract_params(cls, workdir: Path) -> dict[str, Any]:
+        """Parameters with which the contract kit and ``modahub test``/``publish`` build a test instance.
+
+        Override when the constructor needs arguments (e.g. a model). It may create small files in
+        the existing folder ``workdir``, such as a tiny randomly initialised model, and must not
+        download anything. Indexers still get ``space``, ``dim`` and ``path`` from the kit.
+        """
+        return {}
+
     def warm_up(self) -> None:
         """Load heavy state once; the public methods call it on first use."""
         if not self._warm:

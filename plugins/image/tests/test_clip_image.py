@@ -10,6 +10,7 @@ from modahub_image.clip import ClipImageEncoder
 
 import modahub
 from modahub.executors import ExecutorError
+from modahub.testing import EncoderContract
 from modahub.weights import WeightsError, sha256_file
 
 REV = "0123456789abcdef0123456789abcdef01234567"
@@ -102,3 +103,9 @@ def test_wrong_shape(tiny_clip):
     doc.payload.pixels = np.zeros((5, 5), np.float32)
     with pytest.raises(ExecutorError, match=r"pixels \[5, 5\]"):
         ClipImageEncoder(tiny_clip).encode([doc])
+
+
+class TestClipImageContract(EncoderContract):
+    """The contract on the tiny random CLIP that ClipImageEncoder.contract_params() builds."""
+
+    executor = ClipImageEncoder

@@ -13,6 +13,7 @@ from modahub_text.hf import HFText
 import modahub
 from modahub.executors import ExecutorError
 from modahub.plugins import manager
+from modahub.testing import EncoderContract
 from modahub.weights import WeightsError
 
 from .conftest import REV, pins
@@ -90,3 +91,9 @@ def test_wrong_modality_and_empty_batch(tiny_model: Path) -> None:
         enc.encode([modahub.audio(np.zeros(16, np.float32), 16000)])
     with pytest.raises(ExecutorError, match="hf-text: empty batch"):
         enc.encode([])
+
+
+class TestHFTextContract(EncoderContract):
+    """The contract on the tiny random BERT that HFText.contract_params() builds."""
+
+    executor = HFText

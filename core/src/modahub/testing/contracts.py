@@ -7,7 +7,7 @@
 
     class TestMyEncoder(EncoderContract):
         executor = MyEncoder          # or its registry name, "my-encoder"
-        params = {"size": 64}         # constructor parameters (optional)
+        params = {"size": 64}         # constructor parameters (optional; over MyEncoder.contract_params())
 
 Override :meth:`sample_documents` to feed your own documents, or a single ``test_<rule>`` to
 refine one check; a failure message starts with the broken rule's id.
@@ -24,7 +24,7 @@ from modahub.documents import Document
 from modahub.executors import Executor, Kind
 from modahub.manifest import ExecutorSpec, ManifestError, read_manifest
 from modahub.testing import samples
-from modahub.testing.rules import Rule, Subject, check, rules_for
+from modahub.testing.rules import Rule, Subject, check, contract_params, rules_for
 
 
 def _executor_class(executor: type[Executor] | str) -> type[Executor]:
@@ -49,7 +49,8 @@ class _Contract:
     executor: ClassVar[type[Executor] | str]
     """The executor class under test, or its registry name."""
     params: ClassVar[dict[str, Any]] = {}
-    """Constructor parameters (indexers also get space, dim and path from the kit)."""
+    """Constructor parameters, over those of the executor's ``contract_params()`` (indexers also get space, dim
+    and path from the kit)."""
 
     def sample_documents(self, modality: str, n: int, seed: int) -> list[Document]:
         """``n`` different documents of ``modality``, the same for the same seed."""
@@ -61,7 +62,8 @@ class _Contract:
         if getattr(cls, "kind", None) != self.kind:
             pytest.fail(f"{type(self).__name__} tests {self.kind}s, but {cls.__name__} is a {getattr(cls, 'kind', '?')}")
         _require_modalities(cls)
-        return Subject(cls, _manifest_spec(cls), dict(self.params), self.sample_documents, tmp_path)
+        params = {**contract_params(cls, tmp_path), **self.params}
+        return Subject(cls, _manifest_spec(cls), params, self.sample_documents, tmp_path)
 
 
 def _require_modalities(cls: type[Executor]) -> None:

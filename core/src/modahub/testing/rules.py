@@ -75,6 +75,16 @@ class Subject:
         return path
 
 
+def contract_params(cls: type[Executor], workdir: Path) -> dict[str, Any]:
+    """``cls.contract_params`` with its own folder ``workdir/params`` (made here), checked to be a dict."""
+    folder = workdir / "params"
+    folder.mkdir(parents=True, exist_ok=True)
+    params = cls.contract_params(folder)
+    if not isinstance(params, dict):
+        raise TypeError(f"{cls.__name__}.contract_params() returned {type(params).__name__}, expected a dict")
+    return params
+
+
 @dataclass(frozen=True)
 class Rule:
     """One contract rule: an id that failures name, the kind it applies to, and what it checks."""

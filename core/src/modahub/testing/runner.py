@@ -25,7 +25,7 @@ from typing import Any
 
 from modahub import plugins
 from modahub.plugins import ENTRY_POINT_GROUP, LOAD_ENV, PluginManager, PluginRecord
-from modahub.testing.rules import RuleResult, Subject, rules_for, run_rule
+from modahub.testing.rules import RuleResult, Subject, contract_params, rules_for, run_rule
 
 
 class ContractTargetError(LookupError):
@@ -217,5 +217,11 @@ def _run_record(
     for spec in record.manifest.executors:
         if executors and spec.name not in executors:
             continue
-        subject = Subject(record.executors[spec.name], spec, workdir=scratch / "work" / spec.name)
+        cls, workdir = record.executors[spec.name], scratch / "work" / spec.name
+        try:
+            params = contract_params(cls, workdir)
+        except Exception as exc:  # plugin code: report it instead of crashing the run
+            report.errors.append(f"executor {spec.name}: contract_params() raised {type(exc).__name__}: {exc}")
+            continue
+        subject = Subject(cls, spec, params, workdir=workdir)
         report.results.extend(run_rule(r, subject) for r in rules_for(subject.kind))

@@ -66,6 +66,13 @@ class ClipImageEncoder(Encoder):
         self._model: Any = None
         self._processor: Any = None
 
+    @classmethod
+    def contract_params(cls, workdir: Path) -> dict[str, Any]:
+        """A tiny random CLIP built in ``workdir`` (needs the ``clip`` extra; nothing is downloaded)."""
+        from modahub_image.tiny import tiny_clip
+
+        return {"model": str(tiny_clip(workdir / "tiny-clip"))}
+
     def folder(self) -> Path:
         """The verified local folder of the weights (fetched once; no torch import)."""
         if self._folder is None:

@@ -86,6 +86,13 @@ class HFText(Encoder):
         self.space = f"local:{folder.resolve()}" if self.local else f"{model}@{revision}"
         self.dim = embedding_dim(folder)
 
+    @classmethod
+    def contract_params(cls, workdir: Path) -> dict[str, Any]:
+        """A tiny random BERT built in ``workdir`` (nothing is downloaded)."""
+        from modahub_text.tiny import tiny_bert
+
+        return {"model": str(tiny_bert(workdir / "tiny-bert"))}
+
     def _load(self) -> None:
         folder = resolve_weights(self.model, revision=self.revision, sha256=self.pins, allow_patterns=MODEL_PATTERNS)
         weights = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.safetensors"))
