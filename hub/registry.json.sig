@@ -2,8 +2,8 @@
  "signatures": [
   {
    "keyid": "038a857318db992f",
-   "sha256": "5b5911d3025cf776f9cd512aa31d145e731126a16277930baf366204bdf14c0c",
-   "sig": "SKYW9Ukbqfrhs4w67IuDFOQpg74unaki9cR/CJdgCRFvyLKHdUGTW8bGbPREGP9U3iAVouNyHM08S/2lujQ8Aw=="
+   "sha256": "177ef48a68645e6ff93aaf4cd20a3f28ac50b7af804666877e6806f3bca8297d",
+   "sig": "E47ZfK+d57c4D5Z1cTJIe531l56ewfwaBdRomqWIFBMFj4pyNwSYUwtvdHbt8ZZ0kAm630kCWp952zs5k+5WAw=="
   }
  ]
 }
