@@ -133,11 +133,30 @@ class Match(BaseModel):
     document: Document | None = None
 
 
-class Indexer(Executor):
-    """Stores embedded documents and finds the nearest ones to query vectors."""
+class Store(Executor):
+    """What every index shares: documents deleted by id and counted (vector and text indexes)."""
 
     kind: ClassVar[Kind] = "indexer"
     modalities: ClassVar[tuple[str, ...]] = ("*",)
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete documents by id; returns how many were removed."""
+        self.warm_up()
+        return self._delete(list(ids))
+
+    def __len__(self) -> int:
+        self.warm_up()
+        return self._count()
+
+    @abstractmethod
+    def _delete(self, ids: list[str]) -> int: ...
+
+    @abstractmethod
+    def _count(self) -> int: ...
+
+
+class Indexer(Store):
+    """Stores embedded documents and finds the nearest ones to query vectors."""
 
     def __init__(self, space: str, dim: int, path: str | Path | None = None) -> None:
         if dim <= 0:
@@ -170,26 +189,11 @@ class Indexer(Executor):
         self.warm_up()
         return self._search(q, k, filter)
 
-    def delete(self, ids: Sequence[str]) -> int:
-        """Delete documents by id; returns how many were removed."""
-        self.warm_up()
-        return self._delete(list(ids))
-
-    def __len__(self) -> int:
-        self.warm_up()
-        return self._count()
-
     @abstractmethod
     def _add(self, docs: list[Document]) -> None: ...
 
     @abstractmethod
     def _search(self, queries: np.ndarray, k: int, filter: Filter | None) -> list[list[Match]]: ...
-
-    @abstractmethod
-    def _delete(self, ids: list[str]) -> int: ...
-
-    @abstractmethod
-    def _count(self) -> int: ...
 
 
 class Generator(Executor):

@@ -10,17 +10,13 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
 
 from modahub.documents import Document
-from modahub.executors import Executor, ExecutorError, Filter, Kind, Match
+from modahub.executors import ExecutorError, Filter, Match, Store
 
 
-class TextIndexer(Executor):
+class TextIndexer(Store):
     """Stores documents and ranks them against a text query (e.g. BM25); persistence at ``path``."""
-
-    kind: ClassVar[Kind] = "indexer"
-    modalities: ClassVar[tuple[str, ...]] = ("*",)
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
@@ -40,23 +36,8 @@ class TextIndexer(Executor):
         self.warm_up()
         return self._search_text(query, k, filter)
 
-    def delete(self, ids: Sequence[str]) -> int:
-        """Delete documents by id; returns how many were removed."""
-        self.warm_up()
-        return self._delete(list(ids))
-
-    def __len__(self) -> int:
-        self.warm_up()
-        return self._count()
-
     @abstractmethod
     def _add(self, docs: list[Document]) -> None: ...
 
     @abstractmethod
     def _search_text(self, query: str, k: int, filter: Filter | None) -> list[Match]: ...
-
-    @abstractmethod
-    def _delete(self, ids: list[str]) -> int: ...
-
-    @abstractmethod
-    def _count(self) -> int: ...
