@@ -138,3 +138,12 @@ def test_publish_runs_the_executor_contract_and_refuses_a_breaking_plugin(hub_di
     with pytest.raises(HubError, match=r"executor contract check failed for modahub_hollow-0.1.0-py3-none-any.whl: .*hollow"):
         publish(wheel("modahub-hollow"), str(hub_dir), key=key, owner="acme")
     assert (hub_dir / "registry.json").read_bytes() == before
+
+
+def test_a_plugin_folder_given_as_a_relative_path_builds(monkeypatch, tmp_path):
+    """'modahub publish my-plugin' from the folder above it: pip must see a path, not a requirement name."""
+    from modahub_hub.hub.publish import build_wheel
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2] / "plugins")
+    wheel = build_wheel(Path("exact-index"), tmp_path)
+    assert wheel.name == "modahub_exact_index-0.1.0-py3-none-any.whl"

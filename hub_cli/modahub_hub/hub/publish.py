@@ -171,7 +171,7 @@ def build_wheel(folder: Path, out_dir: Path) -> Path:
         raise HubError(f"{pyproject}: not valid TOML: {exc}") from None
     isolation = ["--no-build-isolation"] if all(_installed(r) for r in requires) else []
     cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check", *isolation,
-           "-w", str(out_dir), str(folder)]
+           "-w", str(out_dir), str(folder.resolve())]  # a bare relative name would be read as a requirement
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise HubError(f"building the wheel of {folder} failed:\n{proc.stderr.strip() or proc.stdout.strip()}")
