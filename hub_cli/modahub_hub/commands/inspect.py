@@ -81,11 +81,14 @@ def _spec_json(record: Any, spec: Any) -> dict[str, Any]:
 @click.option("--modality", help="Only executors accepting this modality.")
 def list_executors(as_json: bool, kind: str | None, modality: str | None) -> None:
     """Executors of installed plugins, read from their manifests (no plugin code runs)."""
-    specs = [
-        _spec_json(r, s)
-        for r, s in _manager().executor_specs()
-        if (kind is None or s.kind == kind) and (modality is None or modality in s.modalities or "*" in s.modalities)
-    ]
+    specs = sorted(
+        (
+            _spec_json(r, s)
+            for r, s in _manager().executor_specs()
+            if (kind is None or s.kind == kind) and (modality is None or modality in s.modalities or "*" in s.modalities)
+        ),
+        key=lambda spec: (spec["kind"], spec["name"]),
+    )
     if as_json:
         emit_json(specs)
         return
