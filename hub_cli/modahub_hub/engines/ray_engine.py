@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from modahub.documents import Document
-from modahub.executors import ExecutorError, Filter
+from modahub.executors import Filter
 from modahub.pipeline import INPUT, App, Node, Pipeline, RunResult
-from modahub.pipeline.runner import ProgressFn, persist
+from modahub.pipeline.runner import ProgressFn, check_documents, persist
 from modahub_hub.output import UserError
 
 PARALLEL_KINDS = ("encoder", "segmenter")
@@ -114,20 +114,6 @@ class EncodeActor:
         return {"key": np.array(keys, dtype=object), "doc": np.array(out, dtype=object)}
 
 
-def _check_inputs(pipe: Pipeline, docs: Sequence[Any]) -> None:
-    if len(docs) == 0:
-        raise ExecutorError(f"pipeline {pipe.name!r}: no input given")
-    roots = pipe.routes(INPUT)
-    for i, doc in enumerate(docs):
-        if not isinstance(doc, Document):
-            raise ExecutorError(f"pipeline {pipe.name!r} reads documents: item {i} is a {type(doc).__name__}")
-        if not any(r.takes(doc.modality) for r in roots):
-            accepted = ", ".join(f"{'/'.join(sorted(r.accepts))} (step {r.step.name!r})" for r in roots)
-            raise ExecutorError(
-                f"document {i} (id {doc.id!r}) has modality {doc.modality!r}; pipeline {pipe.name!r} accepts {accepted}"
-            )
-
-
 def chunks(pipe: Pipeline, docs: Sequence[Document], batch_size: int | None = None) -> list[list[int]]:
     """Input positions grouped as the local runner batches them: by the step that reads them, ``batch_size`` at a time.
 
@@ -183,7 +169,7 @@ def run_on_ray(app: App, shape: str, docs: Sequence[Any], *, workers: int = 2, k
     if workers < 1:
         raise EngineError(f"workers must be at least 1, got {workers}")
     spec, tail, pipe = split(app, shape)
-    _check_inputs(pipe, docs)
+    check_documents(pipe, docs)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     with ray_session(num_cpus=max(workers, 2), temp_dir=temp_dir):

@@ -42,6 +42,21 @@ def _batches(items: list[Item], size: int) -> Iterator[list[Item]]:
         yield items[start : start + size]
 
 
+def check_documents(pipe: Pipeline, docs: Sequence[Any]) -> None:
+    """Refuse an empty input, a non-document, or a document of a modality no first step of ``pipe`` takes."""
+    if len(docs) == 0:
+        raise ExecutorError(f"pipeline {pipe.name!r}: no input given")
+    roots = pipe.routes(INPUT)
+    for i, doc in enumerate(docs):
+        if not isinstance(doc, Document):
+            raise ExecutorError(f"pipeline {pipe.name!r} reads documents: item {i} is a {type(doc).__name__}")
+        if not any(r.takes(doc.modality) for r in roots):
+            accepted = ", ".join(f"{'/'.join(sorted(r.accepts))} (step {r.step.name!r})" for r in roots)
+            raise ExecutorError(
+                f"document {i} (id {doc.id!r}) has modality {doc.modality!r}; pipeline {pipe.name!r} accepts {accepted}"
+            )
+
+
 class LocalRunner:
     """Run ``pipeline`` in this process; ``progress`` gets (step, done, total) after each batch."""
 
@@ -80,15 +95,7 @@ class LocalRunner:
             if bad:
                 raise ExecutorError(f"pipeline {pipe.name!r} reads prompts: item {bad[0]} is not a non-empty string")
             return [((i,), p) for i, p in enumerate(inputs)]
-        roots = pipe.routes(INPUT)
-        for i, doc in enumerate(inputs):
-            if not isinstance(doc, Document):
-                raise ExecutorError(f"pipeline {pipe.name!r} reads documents: item {i} is a {type(doc).__name__}")
-            if not any(r.takes(doc.modality) for r in roots):
-                accepted = ", ".join(f"{'/'.join(sorted(r.accepts))} (step {r.step.name!r})" for r in roots)
-                raise ExecutorError(
-                    f"document {i} (id {doc.id!r}) has modality {doc.modality!r}; pipeline {pipe.name!r} accepts {accepted}"
-                )
+        check_documents(pipe, inputs)
         return [((i,), doc) for i, doc in enumerate(inputs)]
 
     @staticmethod
