@@ -3,9 +3,7 @@ and (for the slow end-to-end tests) one fresh virtual environment per session.""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,9 +17,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "authoring"))  # journey.wheelhouse, shared with the authoring tests
 
 from fake_hf import FakeHfServer  # noqa: E402
 from hub_wheels import make_wheel  # noqa: E402
+from journey import wheelhouse  # noqa: E402
 
 from modahub_hub.hub.publish import init_hub  # noqa: E402
 from modahub_hub.hub.signing import SigningKey, generate_key  # noqa: E402
@@ -128,33 +128,11 @@ class Venv:
         return self.run("pip", "freeze", "--all").stdout
 
 
-def _wheelhouse(tmp: Path) -> Path:
-    """Wheels of modahub-core, modahub and all their dependencies, cached across sessions by pyproject hash."""
-    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (ROOT / "core" / "pyproject.toml").read_bytes()).hexdigest()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "modahub-tests" / f"wheelhouse-{key[:16]}"
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    local = tmp / "local"
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(local), str(ROOT / "core"), str(ROOT)],
-                   check=True, capture_output=True)
-    if not cache.is_dir():
-        partial_dir = cache.with_name(cache.name + f".{os.getpid()}.tmp")
-        cmd = [*pip, "download", "-d", str(partial_dir), *map(str, local.glob("*.whl"))]
-        subprocess.run(cmd, check=True, capture_output=True)
-        for own in partial_dir.glob("modahub*.whl"):
-            own.unlink()
-        partial_dir.rename(cache)
-    house = tmp / "wheelhouse"
-    shutil.copytree(cache, house)
-    for built in local.glob("*.whl"):
-        shutil.copy(built, house)
-    return house
-
-
 @pytest.fixture(scope="session")
 def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     """One fresh venv per session, with modahub installed offline from a local wheelhouse."""
     tmp = tmp_path_factory.mktemp("fresh-venv")
-    house = _wheelhouse(tmp)
+    house = wheelhouse(tmp)
     path = tmp / "venv"
     venv.create(path, with_pip=True)
     env = Venv(path, house)
