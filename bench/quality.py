@@ -104,7 +104,7 @@ def with_noise(clips: list[np.ndarray], snr_db: float, seed: int = 7) -> list[np
 def gensim_test_data() -> Path:
     spec = importlib.util.find_spec("gensim")  # locates the package without importing it
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("bench/quality.py needs gensim's bundled test data: .venv/bin/pip install gensim")
+        raise SystemExit("bench/quality.py needs gensim's bundled test data: .venv/bin/pip install -r bench/requirements.txt")
     return Path(next(iter(spec.submodule_search_locations))) / "test" / "test_data"
 
 

@@ -56,15 +56,10 @@ def write_app(folder: Path, extra: str = "") -> Path:
     return path
 
 
-def hits(matches: list[list[object]]) -> list[list[tuple[str, float]]]:
-    """Search results as (id, score) lists, for comparing runners."""
-    return [[(m.id, m.score) for m in row] for row in matches]  # type: ignore[attr-defined]
-
-
 @pytest.fixture(scope="session")
 def kit() -> SimpleNamespace:
     """The helpers above, for the test modules (importlib mode cannot import conftest)."""
-    return SimpleNamespace(corpus=corpus, write_app=write_app, hits=hits)
+    return SimpleNamespace(corpus=corpus, write_app=write_app)
 
 
 @pytest.fixture(scope="module")

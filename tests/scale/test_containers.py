@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from modahub.pipeline import App
+from modahub.testing import assert_same_hits
 from modahub_hub.cli import cli
 
 pytestmark = pytest.mark.slow
@@ -91,7 +92,7 @@ def test_container_on_loopback_gives_the_local_results(tmp_path: Path, app_image
     docs, queries = kit.corpus(), kit.corpus(9, seed=99)
     local = App.from_yaml(kit.write_app(tmp_path / "local"))
     local.index(docs)
-    expected = kit.hits(local.search(queries, k=5).matches)
+    expected = local.search(queries, k=5).matches
 
     app_file = kit.write_app(tmp_path / "served")
     port = free_port()
@@ -101,7 +102,7 @@ def test_container_on_loopback_gives_the_local_results(tmp_path: Path, app_image
         with Client(f"http://127.0.0.1:{port}") as client:
             client.wait_ready(timeout=120)
             assert client.index(docs).index_size == len(docs)
-            assert kit.hits(client.search(queries, k=5)) == expected
+            assert_same_hits(client.search(queries, k=5), expected)
         running = docker_client.containers.list(filters={"label": "org.modahub.app=scale-digits"})
         assert len(running) == 1 and running[0].attrs["HostConfig"]["NetworkMode"] == "none"
     finally:
@@ -110,7 +111,7 @@ def test_container_on_loopback_gives_the_local_results(tmp_path: Path, app_image
     assert server.returncode == 0, err
     assert not docker_client.containers.list(all=True, filters={"label": "org.modahub.app=scale-digits"})
     # the server saved its index into the app's folder on shutdown: the local runner reopens it
-    assert kit.hits(App.from_yaml(app_file).search(queries, k=5).matches) == expected
+    assert_same_hits(App.from_yaml(app_file).search(queries, k=5).matches, expected)
 
 
 def test_container_has_no_network_and_runs_confined(tmp_path: Path, app_image: dict, kit: SimpleNamespace) -> None:

@@ -117,8 +117,8 @@ class EncodeActor:
 def chunks(pipe: Pipeline, docs: Sequence[Document], batch_size: int | None = None) -> list[list[int]]:
     """Input positions grouped as the local runner batches them: by the step that reads them, ``batch_size`` at a time.
 
-    Each chunk goes to one actor call whole, so every encoder sees the batches it sees locally and
-    gives bit-identical vectors.
+    Each chunk goes to one actor call whole, so every encoder sees the batches it sees locally (its
+    vectors then agree with a local run within BLAS thread-count rounding, see docs/scale.md).
     """
     roots = pipe.routes(INPUT)
     groups: dict[str, list[int]] = {r.step.name: [] for r in roots}

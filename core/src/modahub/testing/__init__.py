@@ -4,6 +4,8 @@
   subclass in a plugin's tests (one test per contract rule).
 - :func:`run_contract`: run the contract on a plugin folder or an installed plugin (``modahub test``).
 - :func:`sample_documents`: deterministic documents of any modality.
+- :func:`assert_vectors_close`, :func:`assert_same_hits`: compare results across processes and
+  engines within a stated tolerance (:mod:`modahub.testing.compare`).
 - The pytest plugin (loaded automatically) adds the ``modahub_tmp_plugin`` fixture.
 
 Names are imported lazily: the contract classes need pytest, the runner does not.
@@ -28,11 +30,14 @@ _EXPORTS = {
     "check": "modahub.testing.rules",
     "rules_for": "modahub.testing.rules",
     "sample_documents": "modahub.testing.samples",
+    "assert_same_hits": "modahub.testing.compare",
+    "assert_vectors_close": "modahub.testing.compare",
     "TmpPlugin": "modahub.testing.tmp_plugin",
     "write_plugin": "modahub.testing.tmp_plugin",
 }
 
 if TYPE_CHECKING:
+    from modahub.testing.compare import assert_same_hits, assert_vectors_close  # noqa: F401
     from modahub.testing.contracts import EncoderContract, GeneratorContract, IndexerContract  # noqa: F401
     from modahub.testing.rules import RULES, ContractViolation, RuleResult, Subject, check, rules_for  # noqa: F401
     from modahub.testing.runner import ContractReport, ContractTargetError, run_contract  # noqa: F401
