@@ -15,9 +15,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modahub.arrays import NDArray
+from modahub.errors import ModahubError
 
 
-class MissingExtraError(ImportError):
+class MissingExtraError(ModahubError, ImportError):
     """An optional library needed to load a payload is not installed."""
 
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from modahub.documents import WeightsPin
+from modahub.errors import ModahubInputError
 
 PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib"})
 """File endings of pickle-based weight formats (PyTorch, joblib); refused whatever they hold."""
@@ -28,7 +29,7 @@ _REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$")
 _CHUNK = 1 << 20
 
 
-class WeightsError(ValueError):
+class WeightsError(ModahubInputError):
     """Weights are missing, unpinned, altered, or in a refused (pickle-based) format."""
 
 

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modahub.documents import Document
 from modahub.executors import Filter
-from modahub.pipeline.graph import Pipeline, PipelineError
+from modahub.pipeline.graph import Pipeline, PipelineError, read_yaml
 from modahub.pipeline.runner import LocalRunner, ProgressFn, RunResult
 from modahub.pipeline.steps import Step
 
@@ -76,22 +76,6 @@ class AppSpec(BaseModel):
     generators: list[ExecutorRef] = Field(default_factory=list)
     segmenters: list[ExecutorRef] = Field(default_factory=list)
     container: ContainerSpec = Field(default_factory=ContainerSpec)
-
-
-def read_yaml(source: str | Path) -> Any:
-    """Parse YAML with ``yaml.safe_load`` from a file (a Path, or a str naming a .yml/.yaml file) or text."""
-    import yaml
-
-    is_file = isinstance(source, Path) or ("\n" not in source and source.endswith((".yml", ".yaml")))
-    where = str(source) if is_file else "YAML text"
-    try:
-        text = Path(source).read_text(encoding="utf-8") if is_file else str(source)
-    except OSError as exc:
-        raise PipelineError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PipelineError(f"{where}: not valid YAML: {exc}") from None
 
 
 class App:

@@ -20,12 +20,29 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from modahub.errors import ModahubInputError
 from modahub.pipeline.fits import fits_hint
 from modahub.pipeline.steps import INPUT, SEGMENTERS, Flow, Step
 
 
-class PipelineError(ValueError):
+class PipelineError(ModahubInputError):
     """A pipeline is malformed or its steps do not fit together."""
+
+
+def read_yaml(source: str | Path) -> Any:
+    """Parse YAML with ``yaml.safe_load`` from a file (a Path, or a str naming a .yml/.yaml file) or text."""
+    import yaml
+
+    is_file = isinstance(source, Path) or ("\n" not in source and source.endswith((".yml", ".yaml")))
+    where = str(source) if is_file else "YAML text"
+    try:
+        text = Path(source).read_text(encoding="utf-8") if is_file else str(source)
+    except OSError as exc:
+        raise PipelineError(f"{where}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"{where}: not valid YAML: {exc}") from None
 
 
 @dataclass
@@ -135,8 +152,6 @@ class Pipeline:
     @classmethod
     def from_yaml(cls, source: str | Path) -> Pipeline:
         """A pipeline from a YAML file path or YAML text (``yaml.safe_load``)."""
-        from modahub.pipeline.app import read_yaml
-
         return cls.from_dict(read_yaml(source))
 
     def to_dict(self) -> dict[str, Any]:

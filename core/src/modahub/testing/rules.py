@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from modahub.documents import Document, Provenance
+from modahub.errors import ModahubVerificationError
 from modahub.executors import Encoder, Executor, ExecutorError, Generator, Indexer, Kind
 from modahub.manifest import ExecutorSpec
 from modahub.testing.samples import sample_documents
@@ -29,7 +30,7 @@ PROMPTS = ["a quiet harbor at dawn", "copper lattice in the rain"]
 Status = Literal["passed", "failed"]
 
 
-class ContractViolation(AssertionError):
+class ContractViolation(ModahubVerificationError, AssertionError):
     """An executor broke a contract rule; the message starts with the rule's id."""
 
     def __init__(self, rule: str, detail: str) -> None:
