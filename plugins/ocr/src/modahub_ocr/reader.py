@@ -7,13 +7,11 @@ rapidocr-onnxruntime that changes them fails loudly instead of silently moving t
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from modahub.weights import WeightsError, verify_folder
+from modahub.weights import packaged_folder, verify_folder
 
 MODELS = {
     "det": "ch_PP-OCRv4_det_infer.onnx",
@@ -26,14 +24,6 @@ PINS = {
     "ch_PP-OCRv4_rec_infer.onnx": "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b",
 }
 """sha256 of the PP-OCRv4 models in rapidocr-onnxruntime 1.4.x."""
-
-
-def packaged_models() -> Path:
-    """The ``models`` folder inside the ``rapidocr_onnxruntime`` package (located without importing it)."""
-    spec = importlib.util.find_spec("rapidocr_onnxruntime")
-    if spec is None or not spec.submodule_search_locations:
-        raise WeightsError("package rapidocr-onnxruntime is not installed; pip install 'rapidocr-onnxruntime>=1.4,<1.5'")
-    return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
 @dataclass(frozen=True)
@@ -72,7 +62,7 @@ class PPOCR:
     ) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
-        folder = verify_folder(packaged_models(), PINS)
+        folder = verify_folder(packaged_folder("rapidocr_onnxruntime", "models", install="rapidocr-onnxruntime>=1.4,<1.5"), PINS)
         self._engine = RapidOCR(
             det_model_path=str(folder / MODELS["det"]),
             cls_model_path=str(folder / MODELS["cls"]),
