@@ -149,7 +149,7 @@ def _hub_flags(records: list[Any]) -> tuple[list[dict[str, str]], str | None]:
         plugin = registry.get(record.dist)
         if plugin is None:
             continue
-        entry = plugin.versions.get(record.version)
+        entry = plugin.find(record.version)
         if plugin.status == "quarantined":
             problem = f"quarantined by the hub: {plugin.status_reason or 'no reason given'}"
         elif entry is not None and entry.yanked:
