@@ -17,7 +17,8 @@ from packaging.version import Version
 from modahub_hub.hub import HubError
 from modahub_hub.hub.client import Hub, ProgressFactory, is_plugin_installed, no_progress
 from modahub_hub.hub.config import config_dir, lock_path, locked, write_atomic
-from modahub_hub.hub.pipenv import pip_install, pip_uninstall
+from modahub_hub.hub.confine import check_wheel_file
+from modahub_hub.hub.pipenv import installed, pip_install, pip_uninstall
 from modahub_hub.hub.registry import PluginEntry, VersionEntry, normalize
 
 _LOCK_LINE = re.compile(r"^(?P<req>[^#\s]+)\s*(#\s*hub=(?P<hub>\S+)(\s+sha256=(?P<sha>[0-9a-f]{64}))?)?\s*$")
@@ -30,6 +31,8 @@ class Request:
 
     requirement: str
     hub: str | None = None
+    sha256: str | None = None
+    """From a lock line: the wheel must hash to this, whatever the hub's registry says now."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def read_requests(path: Path) -> list[Request]:
         match = _LOCK_LINE.match(line.strip())
         if not match:
             raise HubError(f"{path}:{number}: expected 'NAME' or 'NAME==VERSION' (optionally '# hub=HUB'), got {line!r}")
-        requests.append(Request(match["req"], match["hub"]))
+        requests.append(Request(match["req"], match["hub"], match["sha"]))
     return requests
 
 
@@ -111,6 +114,12 @@ def install(requests: list[Request], *, progress: ProgressFactory = no_progress,
     for request in requests:
         hub = hubs.setdefault(request.hub, Hub.open(request.hub))
         plugin, entry = hub.resolve(request.requirement)
+        if request.sha256 is not None and entry.artifact.sha256 != request.sha256:
+            raise HubError(
+                f"lock check failed: {request.requirement} from {hub.backend.hub_id} is {entry.artifact.filename} with "
+                f"sha256 {entry.artifact.sha256}, but the lock says sha256={request.sha256}; the published file changed "
+                "since it was locked (nothing installed). Install without the sha256 only if you trust the new file"
+            )
         chosen[normalize(plugin.name)] = (hub, plugin, entry)
     _add_hub_dependencies(chosen)
     todo = {k: v for k, v in chosen.items() if force or is_plugin_installed(k) != v[2].version}
@@ -118,6 +127,9 @@ def install(requests: list[Request], *, progress: ProgressFactory = no_progress,
         return []
     with tempfile.TemporaryDirectory(prefix="modahub-install-") as tmp:
         wheels = [hub.download(entry, Path(tmp), progress) for hub, _, entry in todo.values()]
+        present = installed()
+        for path in wheels:
+            check_wheel_file(path, present)
         requirements = [dep for _, _, entry in todo.values() for dep in entry.dependencies]
         pip_install(wheels, requirements)
     done = [Installed(plugin, entry, hub.backend.hub_id) for hub, plugin, entry in todo.values()]
@@ -133,13 +145,16 @@ def pull(request: Request, dest: Path, *, progress: ProgressFactory = no_progres
 
 
 def uninstall(names: list[str]) -> list[str]:
-    """pip uninstall plugins (by distribution name) and drop them from the lock."""
+    """pip uninstall plugins (by distribution name) and drop them from the lock.
+
+    Returns the RECORD entries that were left alone because they lie outside the plugin's own files.
+    """
     missing = [n for n in names if is_plugin_installed(n) is None]
     if missing:
         raise HubError(f"not installed: {', '.join(missing)} (see 'modahub plugins')")
-    pip_uninstall(names)
+    spared = pip_uninstall(names)
     _update_lock(remove=names)
-    return names
+    return spared
 
 
 def upgrade(names: list[str], hub: str | None, *, progress: ProgressFactory = no_progress) -> list[Installed]:

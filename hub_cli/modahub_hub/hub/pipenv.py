@@ -145,7 +145,21 @@ def _rollback(before: dict[str, md.Distribution], stash: _Stash) -> list[str]:
     return problems
 
 
-def pip_uninstall(names: list[str]) -> None:
+def pip_uninstall(names: list[str]) -> list[str]:
+    """pip uninstall ``names``, letting it delete only each one's confined RECORD entries; returns the entries it kept."""
+    from modahub_hub.hub.confine import confined_record, restrict_record
+
+    present = installed()
+    spared = []
+    for name in names:
+        dist = present.get(normalize(name))
+        if dist is None:
+            continue
+        keep, refused = confined_record(dist, [d for n, d in present.items() if n != normalize(name)])
+        if refused:
+            restrict_record(dist, keep)
+            spared += [f"{name}: {entry}" for entry in refused]
     proc = subprocess.run([*PIP, "uninstall", "-y", "-q", *names], capture_output=True, text=True)
     if proc.returncode != 0:
         raise HubError(f"pip uninstall {' '.join(names)} failed:\n{(proc.stderr or proc.stdout).strip()}")
+    return spared

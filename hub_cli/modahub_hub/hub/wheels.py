@@ -14,13 +14,14 @@ import re
 import zipfile
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from modahub.manifest import MANIFEST_FILE, Manifest, ManifestError, parse_manifest
 from modahub_hub.hub import HubError
-from modahub_hub.hub.registry import normalize
+from modahub_hub.hub.confine import check_wheel_layout
+from modahub_hub.hub.registry import check_name, normalize
 
 ENTRY_POINT_GROUP = "modahub"
 CORE_DIST = "modahub-core"
@@ -74,6 +75,8 @@ def _read_text(zf: zipfile.ZipFile, name: str, where: Path) -> str:
         return zf.read(name).decode("utf-8")
     except KeyError:
         raise HubError(f"{where.name}: missing {name}; is it a wheel built by a standard build backend?") from None
+    except UnicodeDecodeError as exc:
+        raise HubError(f"{where.name}: {name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def inspect_wheel(path: Path) -> WheelInfo:
@@ -87,9 +90,7 @@ def inspect_wheel(path: Path) -> WheelInfo:
         raise HubError(f"{path}: not a readable wheel: {exc}") from None
     with zf:
         names = zf.namelist()
-        bad = [n for n in names if n.startswith("/") or ".." in PurePosixPath(n).parts]
-        if bad:
-            raise HubError(f"{path.name}: files would be installed outside site-packages: {', '.join(bad[:3])}")
+        check_wheel_layout(zf, match["name"], match["version"], where=path.name)
         pickles = [n for n in names if not n.endswith("/") and _is_pickle(zf, n)]
         if pickles:
             raise HubError(
@@ -103,6 +104,10 @@ def inspect_wheel(path: Path) -> WheelInfo:
         if f"{dist_info}/entry_points.txt" in names:
             eps.read_string(_read_text(zf, f"{dist_info}/entry_points.txt", path))
         name, version = meta["Name"], meta["Version"]
+        try:
+            check_name(name or "")
+        except ValueError as exc:
+            raise HubError(f"{path.name}: METADATA Name: {exc}") from None
         if not name or not version or normalize(name) != normalize(match["name"]) or version != match["version"]:
             raise HubError(f"{path.name}: METADATA says {name} {version}, which does not match the file name")
         if not eps.has_section(ENTRY_POINT_GROUP) or len(eps[ENTRY_POINT_GROUP]) != 1:

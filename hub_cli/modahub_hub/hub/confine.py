@@ -1,0 +1,216 @@
+"""A plugin's files stay its own: what a wheel may install, and what an uninstall may delete.
+
+A wheel installs under site-packages (its top-level packages and its ``.dist-info``; ``.data/purelib``
+and ``.data/platlib`` land there too) and may add console scripts. :func:`check_wheel_layout` (at
+publish, and again before pip at install) refuses entries that escape (absolute, ``..``, backslashes),
+``.data/data`` and ``.data/headers`` (they write under the environment's prefix), ``.pth`` files and
+``sitecustomize``/``usercustomize`` (they run code at every interpreter start), another
+distribution's ``.dist-info``, modahub's own packages and scripts, and a RECORD that lists a path
+outside the wheel. :func:`check_no_takeover` (at install) refuses a wheel whose files, top-level
+packages or scripts belong to another installed distribution. :func:`confined_record` says which
+RECORD entries of an installed distribution an uninstall may delete.
+"""
+
+from __future__ import annotations
+
+import configparser
+import csv
+import importlib.metadata as md
+import io
+import os
+import re
+import sysconfig
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from modahub_hub.hub import HubError
+from modahub_hub.hub.registry import normalize
+
+HUB_DISTS = frozenset({"modahub", "modahub-core"})
+HUB_TOP_LEVEL = frozenset({"modahub", "modahub_hub"})
+HUB_SCRIPTS = frozenset({"modahub"})
+_STARTUP = frozenset({"sitecustomize", "usercustomize"})
+_DIST_INFO = re.compile(r"^(?P<name>[^-/]+)-(?P<version>[^-/]+)\.(dist-info|data)$")
+_SCRIPT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class WheelLayout:
+    """Where a checked wheel's files go: paths relative to site-packages, top-level names, and script names."""
+
+    files: list[str]
+    top_level: set[str]
+    scripts: set[str]
+
+
+def _confined(path: str) -> bool:
+    pure = PurePosixPath(path)
+    return bool(path) and not path.startswith("/") and "\\" not in path and ":" not in pure.parts[0] and ".." not in pure.parts
+
+
+def _scripts_of(entry_points: str, where: str) -> set[str]:
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(entry_points)
+    except configparser.Error as exc:
+        raise HubError(f"{where}: entry_points.txt is not valid: {str(exc).splitlines()[0]}") from None
+    return {name for group in ("console_scripts", "gui_scripts") if parser.has_section(group) for name in parser[group]}
+
+
+def check_wheel_layout(zf: zipfile.ZipFile, dist: str, version: str, *, where: str) -> WheelLayout:
+    """Check where every entry of wheel ``zf`` (distribution ``dist`` ``version``) would be installed."""
+    files: list[str] = []
+    scripts: set[str] = set()
+    problems: list[str] = []
+    for name in zf.namelist():
+        if name.endswith("/"):
+            continue
+        if not _confined(name):
+            problems.append(f"{name!r} would be installed outside site-packages")
+            continue
+        parts = PurePosixPath(name).parts
+        match = _DIST_INFO.match(parts[0])
+        if match and (normalize(match["name"]) != normalize(dist) or match["version"] != version):
+            problems.append(f"{name!r} belongs to another distribution's metadata folder")
+            continue
+        if match and parts[0].endswith(".data"):
+            scheme = parts[1] if len(parts) > 2 else ""
+            if scheme in ("purelib", "platlib"):
+                files.append("/".join(parts[2:]))
+            elif scheme == "scripts" and len(parts) == 3:
+                scripts.add(parts[2])
+            else:
+                problems.append(f"{name!r} would be written outside site-packages (.data/{scheme or '?'} is refused)")
+            continue
+        files.append(name)
+    top_level = {PurePosixPath(f).parts[0] for f in files}
+    for top in sorted(top_level):
+        stem = top.split(".")[0]
+        if top.endswith(".pth") or stem in _STARTUP:
+            problems.append(f"{top!r} would run code at every Python start-up")
+        elif stem in HUB_TOP_LEVEL:
+            problems.append(f"{top!r} is modahub's own package")
+    info = f"{re.sub(r'[-_.]+', '_', dist)}-{version}.dist-info"
+    ep_name = next((n for n in zf.namelist() if n.lower() == f"{info}/entry_points.txt".lower()), None)
+    if ep_name:
+        scripts |= _scripts_of(zf.read(ep_name).decode("utf-8", "replace"), where)
+    for script in sorted(scripts):
+        if not _SCRIPT_NAME.match(script):
+            problems.append(f"script name {script!r} is not a plain file name")
+        elif script in HUB_SCRIPTS:
+            problems.append(f"script {script!r} is modahub's own command")
+    record = next((n for n in zf.namelist() if n.lower() == f"{info}/RECORD".lower()), None)
+    if record:
+        problems += _record_problems(zf.read(record), set(zf.namelist()))
+    if problems:
+        raise HubError(f"{where}: refused, the plugin would reach beyond its own files: {'; '.join(problems[:4])}")
+    return WheelLayout(files, top_level, scripts)
+
+
+def check_wheel_file(path: Path, installed: dict[str, md.Distribution]) -> None:
+    """Both checks on a downloaded wheel, right before it is installed into this environment."""
+    from packaging.utils import parse_wheel_filename
+
+    dist, version, _, _ = parse_wheel_filename(path.name)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = next((n.split("/")[0] for n in zf.namelist() if n.endswith(".dist-info/METADATA")), None)
+            match = _DIST_INFO.match(info or "")
+            if match is None or normalize(match["name"]) != dist:
+                raise HubError(f"{path.name}: no .dist-info folder of {dist}")
+            layout = check_wheel_layout(zf, dist, match["version"], where=path.name)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise HubError(f"{path.name}: not a readable wheel: {exc}") from None
+    check_no_takeover(layout, dist, installed, where=path.name)
+
+
+def restrict_record(dist: md.Distribution, keep: list[Path]) -> None:
+    """Rewrite ``dist``'s RECORD so that it lists only ``keep`` (and itself): what pip uninstall may delete."""
+    from modahub_hub.hub.config import write_atomic
+
+    record = next((f for f in dist.files or [] if PurePosixPath(str(f)).name == "RECORD"), None)
+    if record is None:
+        return
+    record_path = Path(os.path.normpath(dist.locate_file(record)))
+    allowed = set(keep) | {record_path}
+    rows = csv.reader(io.StringIO(record_path.read_text(encoding="utf-8")))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        if row and Path(os.path.normpath(dist.locate_file(row[0]))) in allowed:
+            writer.writerow(row)
+    write_atomic(record_path, out.getvalue().encode())
+
+
+def _record_rows(data: bytes) -> list[str]:
+    try:
+        return [row[0] for row in csv.reader(io.StringIO(data.decode("utf-8"))) if row]
+    except (UnicodeDecodeError, csv.Error):
+        raise HubError("RECORD is not UTF-8 CSV") from None
+
+
+def _record_problems(data: bytes, members: set[str]) -> list[str]:
+    return [f"RECORD lists {path!r}, which is not a file of the wheel" for path in _record_rows(data) if path not in members]
+
+
+def site_dirs() -> tuple[Path, Path]:
+    """This interpreter's site-packages and scripts folders (resolved)."""
+    paths = sysconfig.get_paths()
+    return Path(paths["purelib"]).resolve(), Path(paths["scripts"]).resolve()
+
+
+def _owned_paths(dist: md.Distribution) -> set[Path]:
+    found = set()
+    for rel in dist.files or []:
+        try:
+            found.add(Path(os.path.normpath(dist.locate_file(rel))))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def check_no_takeover(layout: WheelLayout, dist: str, installed: dict[str, md.Distribution], *, where: str) -> None:
+    """Refuse a wheel that would write into another installed distribution's packages, files or scripts."""
+    site, bin_dir = site_dirs()
+    mine = normalize(dist)
+    wanted_tops = {t for t in layout.top_level if not t.endswith((".dist-info", ".data"))}
+    problems = []
+    for name, other in installed.items():
+        if name == mine:
+            continue
+        owned = _owned_paths(other)
+        tops = {p.relative_to(site).parts[0] for p in owned if p.is_relative_to(site) and p != site}
+        tops = {t for t in tops if t != "__pycache__" and not t.endswith((".dist-info", ".data"))}
+        for top in sorted(wanted_tops & tops):
+            problems.append(f"package {top!r} belongs to {name}")
+        for script in sorted(layout.scripts):
+            if bin_dir / script in owned:
+                problems.append(f"script {script!r} belongs to {name}")
+        for rel in layout.files:
+            if site / rel in owned and PurePosixPath(rel).parts[0] not in tops:
+                problems.append(f"file {rel!r} belongs to {name}")
+    if problems:
+        raise HubError(f"{where}: refused, it would replace what other distributions installed: {'; '.join(problems[:4])}")
+
+
+def confined_record(dist: md.Distribution, others: Iterable[md.Distribution]) -> tuple[list[Path], list[str]]:
+    """The files of installed ``dist`` that an uninstall may delete, and the RECORD entries it must not.
+
+    Deletable: inside site-packages or a script in the scripts folder, and not a file of another distribution.
+    """
+    site, bin_dir = site_dirs()
+    taken: set[Path] = set()
+    for other in others:
+        taken |= _owned_paths(other)
+    keep, refused = [], []
+    for rel in dist.files or []:
+        path = Path(os.path.normpath(dist.locate_file(rel)))
+        inside = (path.is_relative_to(site) and path != site) or path.parent == bin_dir
+        if inside and path not in taken and ".." not in PurePosixPath(str(rel)).parts:
+            keep.append(path)
+        else:
+            refused.append(str(rel))
+    return keep, refused
