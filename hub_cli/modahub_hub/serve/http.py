@@ -97,6 +97,7 @@ def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
         except Exception as exc:  # reported by /ready, not fatal for the process
             state.error = f"{type(exc).__name__}: {exc}"
             return
+        api.openapi()  # built once here (a second or two for many modalities), cached for /openapi.json
         state.ready = True
 
     @asynccontextmanager
