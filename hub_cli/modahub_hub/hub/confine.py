@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import configparser
 import csv
+import functools
 import importlib.metadata as md
 import io
 import os
+import posixpath
 import re
 import sysconfig
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from modahub_hub.hub import HubError
 from modahub_hub.hub.registry import normalize
 
-HUB_DISTS = frozenset({"modahub", "modahub-core"})
 HUB_TOP_LEVEL = frozenset({"modahub", "modahub_hub"})
 HUB_SCRIPTS = frozenset({"modahub"})
 _STARTUP = frozenset({"sitecustomize", "usercustomize"})
@@ -127,20 +127,19 @@ def check_wheel_file(path: Path, installed: dict[str, md.Distribution]) -> None:
     check_no_takeover(layout, dist, installed, where=path.name)
 
 
-def restrict_record(dist: md.Distribution, keep: list[Path]) -> None:
-    """Rewrite ``dist``'s RECORD so that it lists only ``keep`` (and itself): what pip uninstall may delete."""
+def restrict_record(dist: md.Distribution, keep: list[str]) -> None:
+    """Rewrite ``dist``'s RECORD so that it lists only the entries ``keep``: all that pip uninstall may delete."""
     from modahub_hub.hub.config import write_atomic
 
-    record = next((f for f in dist.files or [] if PurePosixPath(str(f)).name == "RECORD"), None)
+    record = next((f for f in dist.files or [] if str(f) in keep and PurePosixPath(str(f)).name == "RECORD"), None)
     if record is None:
-        return
-    record_path = Path(os.path.normpath(dist.locate_file(record)))
-    allowed = set(keep) | {record_path}
-    rows = csv.reader(io.StringIO(record_path.read_text(encoding="utf-8")))
+        raise HubError(f"{_name_of(dist)}: its RECORD does not list itself inside its own files; uninstall it by hand")
+    record_path = Path(dist.locate_file(record))
+    allowed = set(keep)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for row in rows:
-        if row and Path(os.path.normpath(dist.locate_file(row[0]))) in allowed:
+    for row in csv.reader(io.StringIO(record_path.read_text(encoding="utf-8"))):
+        if row and row[0] in allowed:
             writer.writerow(row)
     write_atomic(record_path, out.getvalue().encode())
 
@@ -156,61 +155,106 @@ def _record_problems(data: bytes, members: set[str]) -> list[str]:
     return [f"RECORD lists {path!r}, which is not a file of the wheel" for path in _record_rows(data) if path not in members]
 
 
+@functools.cache
 def site_dirs() -> tuple[Path, Path]:
     """This interpreter's site-packages and scripts folders (resolved)."""
     paths = sysconfig.get_paths()
     return Path(paths["purelib"]).resolve(), Path(paths["scripts"]).resolve()
 
 
-def _owned_paths(dist: md.Distribution) -> set[Path]:
-    found = set()
-    for rel in dist.files or []:
-        try:
-            found.add(Path(os.path.normpath(dist.locate_file(rel))))
-        except (OSError, ValueError):
-            continue
-    return found
+@dataclass
+class Owners:
+    """Who installed what, read from every distribution's RECORD as plain strings (fast for hundreds of them)."""
+
+    files: dict[str, str]  # path relative to site-packages -> distribution (only the paths asked about)
+    tops: dict[str, str]  # top-level package or module -> distribution
+    scripts: dict[str, str]  # script name -> distribution
+
+    @classmethod
+    def of(cls, installed: dict[str, md.Distribution], *, skip: str | None = None, files: set[str] = frozenset()) -> Owners:
+        """The owners of every top-level name and script, and of the site-packages paths in ``files``."""
+        site, bin_dir = site_dirs()
+        bin_rel = os.path.relpath(bin_dir, site).replace(os.sep, "/")
+        owners = cls({}, {}, {})
+        for name, dist in installed.items():
+            if name == skip:
+                continue
+            paths = _record_paths(dist)
+            for rel in paths:
+                if rel.startswith("../") and posixpath.dirname(rel) == bin_rel:
+                    owners.scripts.setdefault(posixpath.basename(rel), name)
+            for rel in files.intersection(paths):
+                owners.files.setdefault(rel, name)
+            for top in {r.split("/", 1)[0] if "/" in r else r.removesuffix(".py") for r in paths if not r.startswith("../")}:
+                if top != "__pycache__" and not top.endswith((".dist-info", ".data", ".pth")):
+                    owners.tops.setdefault(top, name)
+        return owners
+
+
+def _record_paths(dist: md.Distribution) -> list[str]:
+    """RECORD entries of ``dist`` as paths relative to site-packages (posix; '../' when outside)."""
+    text = dist.read_text("RECORD") or ""
+    base = getattr(dist, "_path", None)
+    site, _ = site_dirs()
+    prefix = ""
+    if base is not None and Path(base).parent.resolve() != site:  # a distribution installed elsewhere (editable, user site)
+        prefix = os.path.relpath(Path(base).parent.resolve(), site).replace(os.sep, "/") + "/"
+    try:
+        rows = [row[0] for row in csv.reader(io.StringIO(text)) if row]
+    except csv.Error:
+        return []
+    return [posixpath.normpath(prefix + r) if prefix or ".." in r else r for r in rows]
 
 
 def check_no_takeover(layout: WheelLayout, dist: str, installed: dict[str, md.Distribution], *, where: str) -> None:
     """Refuse a wheel that would write into another installed distribution's packages, files or scripts."""
-    site, bin_dir = site_dirs()
-    mine = normalize(dist)
-    wanted_tops = {t for t in layout.top_level if not t.endswith((".dist-info", ".data"))}
+    owners = Owners.of(installed, skip=normalize(dist), files=set(layout.files))
     problems = []
-    for name, other in installed.items():
-        if name == mine:
-            continue
-        owned = _owned_paths(other)
-        tops = {p.relative_to(site).parts[0] for p in owned if p.is_relative_to(site) and p != site}
-        tops = {t for t in tops if t != "__pycache__" and not t.endswith((".dist-info", ".data"))}
-        for top in sorted(wanted_tops & tops):
-            problems.append(f"package {top!r} belongs to {name}")
-        for script in sorted(layout.scripts):
-            if bin_dir / script in owned:
-                problems.append(f"script {script!r} belongs to {name}")
-        for rel in layout.files:
-            if site / rel in owned and PurePosixPath(rel).parts[0] not in tops:
-                problems.append(f"file {rel!r} belongs to {name}")
+    for top in sorted(layout.top_level):
+        key = top.removesuffix(".py")
+        if key in owners.tops and not top.endswith((".dist-info", ".data")):
+            problems.append(f"package {top!r} belongs to {owners.tops[key]}")
+    for script in sorted(layout.scripts):
+        if script in owners.scripts:
+            problems.append(f"script {script!r} belongs to {owners.scripts[script]}")
+    for rel in layout.files:
+        if rel in owners.files and rel.split("/", 1)[0].removesuffix(".py") not in owners.tops:
+            problems.append(f"file {rel!r} belongs to {owners.files[rel]}")
     if problems:
         raise HubError(f"{where}: refused, it would replace what other distributions installed: {'; '.join(problems[:4])}")
 
 
-def confined_record(dist: md.Distribution, others: Iterable[md.Distribution]) -> tuple[list[Path], list[str]]:
-    """The files of installed ``dist`` that an uninstall may delete, and the RECORD entries it must not.
+def confined_record(dist: md.Distribution, installed: dict[str, md.Distribution]) -> tuple[list[str], list[str]]:
+    """The RECORD entries of installed ``dist`` that an uninstall may delete, and those it must not.
 
-    Deletable: inside site-packages or a script in the scripts folder, and not a file of another distribution.
+    Deletable: inside site-packages (not in modahub's own packages) or a script in the scripts folder,
+    and not a file of another distribution.
     """
     site, bin_dir = site_dirs()
-    taken: set[Path] = set()
-    for other in others:
-        taken |= _owned_paths(other)
+    owners = Owners.of(installed, skip=normalize(_name_of(dist)), files=set(_record_paths(dist)))
+    bin_rel = os.path.relpath(bin_dir, site).replace(os.sep, "/")
     keep, refused = [], []
-    for rel in dist.files or []:
-        path = Path(os.path.normpath(dist.locate_file(rel)))
-        inside = (path.is_relative_to(site) and path != site) or path.parent == bin_dir
-        if inside and path not in taken and ".." not in PurePosixPath(str(rel)).parts:
-            keep.append(path)
+    for raw, rel in zip(_raw_record(dist), _record_paths(dist), strict=True):
+        if rel.startswith("/") or rel in (".", "..") or rel.split("/", 1)[0] in HUB_TOP_LEVEL:
+            refused.append(raw)
+        elif rel.startswith("../"):
+            is_script = posixpath.dirname(rel) == bin_rel and posixpath.basename(rel) not in owners.scripts
+            (keep if is_script else refused).append(raw)
+        elif rel in owners.files:
+            refused.append(raw)
         else:
-            refused.append(str(rel))
+            keep.append(raw)
     return keep, refused
+
+
+def _raw_record(dist: md.Distribution) -> list[str]:
+    try:
+        return [row[0] for row in csv.reader(io.StringIO(dist.read_text("RECORD") or "")) if row]
+    except csv.Error:
+        return []
+
+
+def _name_of(dist: md.Distribution) -> str:
+    from modahub_hub.hub.pipenv import dist_name
+
+    return dist_name(dist) or ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from modahub_hub.hub import HubError
 from modahub_hub.hub.client import Hub, ProgressFactory, is_plugin_installed, no_progress
 from modahub_hub.hub.config import config_dir, lock_path, locked, write_atomic
 from modahub_hub.hub.confine import check_wheel_file
+from modahub_hub.hub.pickles import check_wheel_data
 from modahub_hub.hub.pipenv import installed, pip_install, pip_uninstall
 from modahub_hub.hub.registry import PluginEntry, VersionEntry, normalize
 
@@ -130,6 +132,8 @@ def install(requests: list[Request], *, progress: ProgressFactory = no_progress,
         present = installed()
         for path in wheels:
             check_wheel_file(path, present)
+            with zipfile.ZipFile(path) as zf:
+                check_wheel_data(zf, where=path.name)
         requirements = [dep for _, _, entry in todo.values() for dep in entry.dependencies]
         pip_install(wheels, requirements)
     done = [Installed(plugin, entry, hub.backend.hub_id) for hub, plugin, entry in todo.values()]

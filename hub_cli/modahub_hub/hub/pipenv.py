@@ -26,7 +26,7 @@ from modahub_hub.hub.registry import normalize
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 
 
-def _dist_name(dist: md.Distribution) -> str | None:
+def dist_name(dist: md.Distribution) -> str | None:
     """The ``Name:`` header, read without the email parser that ``dist.metadata`` runs (much slower)."""
     text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
     for line in text.splitlines():
@@ -41,7 +41,7 @@ def installed() -> dict[str, md.Distribution]:
     """Installed distributions of the running interpreter by normalised name (first on sys.path wins)."""
     found: dict[str, md.Distribution] = {}
     for dist in md.distributions():
-        name = _dist_name(dist)
+        name = dist_name(dist)
         if name:
             found.setdefault(normalize(name), dist)
     return found
@@ -155,7 +155,7 @@ def pip_uninstall(names: list[str]) -> list[str]:
         dist = present.get(normalize(name))
         if dist is None:
             continue
-        keep, refused = confined_record(dist, [d for n, d in present.items() if n != normalize(name)])
+        keep, refused = confined_record(dist, present)
         if refused:
             restrict_record(dist, keep)
             spared += [f"{name}: {entry}" for entry in refused]

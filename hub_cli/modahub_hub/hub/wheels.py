@@ -2,8 +2,8 @@
 
 :func:`inspect_wheel` returns the distribution name and version (METADATA), its requirements, the
 ``modahub`` entry point (``entry_points.txt``) and the static manifest ``modahub.toml`` found in
-the entry point's top-level package, and checks that they agree, that no file escapes the wheel,
-and that no pickled weights ride along.
+the entry point's top-level package, and checks that they agree, that every file stays the plugin's
+own (:mod:`~modahub_hub.hub.confine`) and that no data file can run code (:mod:`~modahub_hub.hub.pickles`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from modahub.manifest import MANIFEST_FILE, Manifest, ManifestError, parse_manifest
 from modahub_hub.hub import HubError
 from modahub_hub.hub.confine import check_wheel_layout
+from modahub_hub.hub.pickles import check_wheel_data
 from modahub_hub.hub.registry import check_name, normalize
 
 ENTRY_POINT_GROUP = "modahub"
 CORE_DIST = "modahub-core"
-PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib")
 _WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
 
 
@@ -57,19 +57,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _is_pickle(zf: zipfile.ZipFile, name: str) -> bool:
-    if name.lower().endswith(PICKLE_SUFFIXES):
-        return True
-    with zf.open(name) as fh:
-        head = fh.read(4)
-    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # pickle protocol 2-5 header
-        return True
-    if head.startswith(b"PK\x03\x04") and not name.endswith(".whl"):  # a torch.save zip holds data.pkl
-        with zf.open(name) as fh, zipfile.ZipFile(fh) as inner:
-            return any(n.endswith(".pkl") for n in inner.namelist())
-    return False
-
-
 def _read_text(zf: zipfile.ZipFile, name: str, where: Path) -> str:
     try:
         return zf.read(name).decode("utf-8")
@@ -91,12 +78,7 @@ def inspect_wheel(path: Path) -> WheelInfo:
     with zf:
         names = zf.namelist()
         check_wheel_layout(zf, match["name"], match["version"], where=path.name)
-        pickles = [n for n in names if not n.endswith("/") and _is_pickle(zf, n)]
-        if pickles:
-            raise HubError(
-                f"{path.name}: pickled files are refused ({', '.join(pickles[:3])}); ship weights as safetensors/onnx "
-                "and pin them by revision and sha256 instead"
-            )
+        check_wheel_data(zf, where=path.name)
         dist_info = f"{match['name']}-{match['version']}.dist-info"
         meta = BytesHeaderParser().parsebytes(_read_text(zf, f"{dist_info}/METADATA", path).encode())
         eps = configparser.ConfigParser(delimiters=("=",), interpolation=None)
