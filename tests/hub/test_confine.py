@@ -70,7 +70,7 @@ def _smuggle(hub_dir, key, tmp_path, **options) -> None:
 )
 def test_install_refuses_a_signed_wheel_that_reaches_beyond_its_files(hub_dir, key, tmp_path, monkeypatch, options, error):
     calls = []
-    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs: calls.append(wheels))
+    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn: calls.append(wheels))
     _smuggle(hub_dir, key, tmp_path, **options)
     result = CliRunner().invoke(cli, ["install", "modahub-evil==0.2.0", "--hub", str(hub_dir)])
     assert result.exit_code == 1, result.output
@@ -109,3 +109,16 @@ def test_uninstall_in_a_real_venv_deletes_only_the_plugins_own_files(fresh_venv,
     result = fresh_venv.run("modahub", "uninstall", "modahub-evil", env=env)
     assert victim.read_text() == "keep me" and (site / "modahub_hub" / "cli.py").is_file()
     assert f"kept modahub-evil: {rel}" in result.stderr and not (site / "modahub_evil").exists()
+
+
+@pytest.mark.parametrize("filename", ["../../evil-0.1.0-py3-none-any.whl", "/tmp/modahub_evil-0.1.0-py3-none-any.whl",
+                                      "sub/modahub_evil-0.1.0-py3-none-any.whl", "modahub_other-0.1.0-py3-none-any.whl",
+                                      "modahub_evil-0.9.0-py3-none-any.whl", "modahub_evil-0.1.0-py3-none-any.whl\n"])
+def test_an_artifact_file_name_is_never_a_path(hub_dir, key, tmp_path, filename):
+    """pull and install write the wheel under its registry file name: the schema refuses anything but its own plain name."""
+    publish_unchecked(make_wheel(tmp_path / "w", "modahub-evil"), str(hub_dir), key=key, owner="mallory")
+    resign(hub_dir, key, lambda data: data["plugins"]["modahub-evil"]["versions"]["0.1.0"]["artifact"].update(filename=filename))
+    dest = tmp_path / "deep" / "down" / "dl"
+    result = CliRunner().invoke(cli, ["pull", "modahub-evil", "--hub", str(hub_dir), "-d", str(dest)])
+    assert result.exit_code == 1 and "not a valid modahub registry" in result.stderr and "wheel file" in result.stderr
+    assert not (tmp_path / "deep" / "evil-0.1.0-py3-none-any.whl").exists() and not dest.exists()

@@ -110,8 +110,8 @@ def check_wheel_layout(zf: zipfile.ZipFile, dist: str, version: str, *, where: s
     return WheelLayout(files, top_level, scripts)
 
 
-def check_wheel_file(path: Path, installed: dict[str, md.Distribution]) -> None:
-    """Both checks on a downloaded wheel, right before it is installed into this environment."""
+def check_wheel_file(path: Path, installed: dict[str, md.Distribution]) -> list[Path]:
+    """Both checks on a downloaded wheel, right before it is installed; returns the paths it will write."""
     from packaging.utils import parse_wheel_filename
 
     dist, version, _, _ = parse_wheel_filename(path.name)
@@ -125,6 +125,9 @@ def check_wheel_file(path: Path, installed: dict[str, md.Distribution]) -> None:
     except (zipfile.BadZipFile, OSError) as exc:
         raise HubError(f"{path.name}: not a readable wheel: {exc}") from None
     check_no_takeover(layout, dist, installed, where=path.name)
+    site, bin_dir = site_dirs()
+    dist_info = [site / top for top in layout.top_level if top.endswith(".dist-info")]
+    return [*dist_info, *(site / rel for rel in layout.files), *(bin_dir / script for script in sorted(layout.scripts))]
 
 
 def restrict_record(dist: md.Distribution, keep: list[str]) -> None:
@@ -227,10 +230,11 @@ def check_no_takeover(layout: WheelLayout, dist: str, installed: dict[str, md.Di
 def confined_record(dist: md.Distribution, installed: dict[str, md.Distribution]) -> tuple[list[str], list[str]]:
     """The RECORD entries of installed ``dist`` that an uninstall may delete, and those it must not.
 
-    Deletable: inside site-packages (not in modahub's own packages) or a script in the scripts folder,
-    and not a file of another distribution.
+    Deletable: inside site-packages (not in modahub's own packages) or one of the distribution's own
+    entry-point scripts in the scripts folder, and not a file of another distribution.
     """
     site, bin_dir = site_dirs()
+    own_scripts = {ep.name for ep in dist.entry_points if ep.group in ("console_scripts", "gui_scripts")}
     owners = Owners.of(installed, skip=normalize(_name_of(dist)), files=set(_record_paths(dist)))
     bin_rel = os.path.relpath(bin_dir, site).replace(os.sep, "/")
     keep, refused = [], []
@@ -238,7 +242,8 @@ def confined_record(dist: md.Distribution, installed: dict[str, md.Distribution]
         if rel.startswith("/") or rel in (".", "..") or rel.split("/", 1)[0] in HUB_TOP_LEVEL:
             refused.append(raw)
         elif rel.startswith("../"):
-            is_script = posixpath.dirname(rel) == bin_rel and posixpath.basename(rel) not in owners.scripts
+            script = posixpath.basename(rel)
+            is_script = posixpath.dirname(rel) == bin_rel and script in own_scripts and script not in owners.scripts
             (keep if is_script else refused).append(raw)
         elif rel in owners.files:
             refused.append(raw)

@@ -53,19 +53,21 @@ _CALLS = frozenset({"REDUCE", "OBJ", "NEWOBJ", "NEWOBJ_EX", "BUILD", "INST"})
 def _pickle_risk(data: bytes) -> str | None:
     """Why ``data`` read as a pickle is dangerous: a complete stream (any protocol), or a prefix that imports
     something and then calls it (``pickle.load`` runs those opcodes before it meets the bytes that do not parse)."""
-    names: list[str] = []
     imported = False
     try:
         for opcode, _, _ in pickletools.genops(io.BytesIO(data)):
-            names.append(opcode.name)
             if opcode.name == "STOP":
-                return "is a Python pickle" if len(names) > 1 else None
+                break
             if imported and opcode.name in _CALLS:
                 return "starts with pickle opcodes that import and call code"
             imported = imported or opcode.name in _IMPORTS
     except Exception:  # noqa: BLE001 - a parse error ends the pickle reading here
         return None
-    return None
+    try:  # the standard library's disassembler also checks the stack and memo: a loadable stream passes
+        pickletools.dis(io.BytesIO(data), out=io.StringIO())
+    except Exception:  # noqa: BLE001 - not a loadable pickle
+        return None
+    return "is a Python pickle"
 
 
 def _unpack(data: bytes) -> bytes | None:
