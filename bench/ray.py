@@ -7,6 +7,13 @@ off, no dashboard), then Ray Data with 1 and with 2 actors (each actor starts an
 inside the timing, as in a real bulk job). Every Ray result is checked against the local one within modahub.testing's tolerance.
 
     .venv/bin/python bench/ray.py [--docs 6000] [--batch-size 64] [--rounds 1]
+
+``--cluster``: a real two-node cluster on this machine (``LocalCluster``: separate ``ray start``
+processes on 127.0.0.1, one CPU per node). Timed: starting it; attaching a driver to it
+(``ray_session(address=...)``, connect and disconnect) against starting a private cluster in the
+same run; and a sharded index build (two shards of ``embedded-index``, one actor per shard) with
+both actors pinned to the head node, then spread over both nodes. The sharded index is checked
+against a single-process one.
 """
 
 from __future__ import annotations
@@ -51,12 +58,71 @@ def corpus(n: int) -> list:
     return docs
 
 
+SHARDED = APP + "index:\n  uses: embedded-index\n  with: {{path: ./{name}, shards: 2}}\n"
+
+
+def cluster_bench(args: argparse.Namespace) -> None:
+    """Index throughput on one and on two nodes of a real cluster; the cost of attaching vs a private cluster."""
+    from modahub.testing.compare import assert_same_hits
+    from modahub_hub.engines.cluster import LocalCluster
+    from modahub_hub.engines.ray_engine import index_shards_on_ray, ray_session, split
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-ray-", dir="/tmp"))  # short: Ray's socket paths have a length limit
+    docs, queries = corpus(args.docs), corpus(50)[::-1]
+    started = time.perf_counter()
+    with ray_session(num_cpus=2, temp_dir=folder / "p"):
+        private_s = time.perf_counter() - started
+    started = time.perf_counter()
+    with LocalCluster(folder / "c", nodes=(1, 1)) as cluster:
+        cluster_s = time.perf_counter() - started
+        os.environ.update(cluster.client_env)
+        attach: list[float] = []
+        build: dict[str, float] = {}
+        for _ in range(3):
+            started = time.perf_counter()
+            with ray_session(num_cpus=1, address=cluster.address):
+                attach.append(time.perf_counter() - started)
+        for label, options in (("1 node", {"resources": {"node-0": 0.01}}), ("2 nodes", None)):
+            name = label.replace(" ", "-")
+            (folder / f"{name}.yml").write_text(SHARDED.format(batch=args.batch_size, name=name))
+            app = App.from_yaml(folder / f"{name}.yml")
+            spec, tail, pipe = split(app, "index")
+            with ray_session(num_cpus=1, address=cluster.address):
+                started = time.perf_counter()
+                _, nodes = index_shards_on_ray(spec, tail, pipe, docs, batch_size=args.batch_size, actor_options=options)
+                build[label] = time.perf_counter() - started
+            print(f"  sharded build on {label}: {build[label]:.1f} s, shard actors on {len(set(nodes))} node(s)", flush=True)
+    (folder / "single.yml").write_text(APP.format(batch=args.batch_size) + "index:\n  uses: embedded-index\n"
+                                       "  with: {path: ./single}\n")
+    single = App.from_yaml(folder / "single.yml")
+    started = time.perf_counter()
+    single.index(docs)
+    local_s = time.perf_counter() - started
+    for label in build:
+        sharded = App.from_yaml(folder / f"{label.replace(' ', '-')}.yml")
+        assert_same_hits(sharded.search(queries, k=10).matches, single.search(queries, k=10).matches)
+    print(f"two-node Ray cluster on this machine ({os.cpu_count()} CPUs, 1 CPU per node); {args.docs} documents, "
+          "sharded embedded-index (2 shards), results equal to the single-process index")
+    print(f"{'':36}{'seconds':>9}{'docs/s':>10}")
+    print(f"{'start the two-node cluster':36}{cluster_s:9.2f}")
+    print(f"{'start a private cluster (ray.init)':36}{private_s:9.2f}")
+    print(f"{'attach to the running cluster':36}{statistics.median(attach):9.2f}   (median of 3)")
+    print(f"{'index, one process (local runner)':36}{local_s:9.2f}{args.docs / local_s:10.0f}")
+    for label, secs in build.items():
+        print(f"{'index, 2 shard actors on ' + label:36}{secs:9.2f}{args.docs / secs:10.0f}")
+    print(f"scaling 2 nodes / 1 node = {build['1 node'] / build['2 nodes']:.2f}x; "
+          f"attach / private start = {statistics.median(attach) / private_s:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=6000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=1, help="repeat each Ray measurement (medians)")
+    parser.add_argument("--cluster", action="store_true", help="the two-node cluster figures instead (see above)")
     args = parser.parse_args()
+    if args.cluster:
+        return cluster_bench(args)
 
     from modahub_hub.engines.ray_engine import ray_session, run_on_ray
 

@@ -10,6 +10,11 @@ calls: in process, one HTTP client, and ``--clients`` concurrent HTTP clients, t
 throughput / in-process throughput; target ≥ 0.8 for one client.
 
     .venv/bin/python bench/serve.py [--n 2000] [--batch 32] [--seconds 5] [--clients 4] [--rounds 2]
+
+``--ray``: instead, ``modahub serve --engine ray`` with 1 and with 2 reader replicas on a real
+two-node Ray cluster on this machine (``LocalCluster``, one CPU per node) against local ``modahub
+serve``, all in one run, on an image app (digits-image + embedded-index of ``--n`` images):
+requests/s of encode and search batches from ``--clients`` concurrent clients (see ``ray_serve``).
 """
 
 from __future__ import annotations
@@ -88,6 +93,74 @@ def measure(in_process: Callable[[], object], over_http: Callable[[Client], obje
     return runs
 
 
+RAY_APP = "name: bench-ray-serve\nencoders:\n  - uses: digits-image\nindex:\n  uses: embedded-index\n  with: {path: ./index}\n"
+
+
+def ray_serve(args: argparse.Namespace) -> None:
+    """Requests/s of local ``modahub serve`` and of Ray Serve with 1 and 2 replicas on a two-node cluster, same run."""
+    import os
+
+    from modahub_hub.engines.cluster import LocalCluster
+    from modahub_hub.engines.ray_serve import serve_on_ray
+
+    rng = np.random.default_rng(0)
+    images = [modahub.image(rng.integers(0, 256, (28, 28, 3), dtype=np.uint8), id=f"img-{i}") for i in range(args.n)]
+    folder = Path(tempfile.mkdtemp(prefix="bench-ray-serve-", dir="/tmp"))
+    (folder / "app.yml").write_text(RAY_APP)
+    App.from_yaml(folder / "app.yml").index(images)
+
+    def batch() -> list:
+        return [modahub.image(rng.integers(0, 256, (28, 28, 3), dtype=np.uint8)) for _ in range(args.batch)]
+
+    def rates(url: str) -> dict[str, float]:
+        clients = [Client(url) for _ in range(args.clients)]
+        clients[0].wait_ready(300)
+        out = {}
+        for name, call in (("encode", lambda c: c.encode(batch())), ("search", lambda c: c.search(batch(), k=10))):
+            mine = threading.local()
+
+            def each(call=call, mine=mine) -> object:
+                if not hasattr(mine, "client"):
+                    mine.client = clients.pop()
+                return call(mine.client)
+
+            call(Client(url))
+            runs = []
+            for _ in range(args.rounds):
+                clients[:] = [Client(url) for _ in range(args.clients)]
+                calls, _, wall = drive(each, args.seconds, args.clients)
+                runs.append(calls / wall)
+            out[name] = statistics.median(runs)
+        return out
+
+    results: dict[str, dict[str, float]] = {}
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "modahub"), "serve", str(folder / "app.yml"),
+                               "--port", str(port), "--queue", str(4 * args.clients)])
+    try:
+        results["local modahub serve"] = rates(f"http://127.0.0.1:{port}")
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    started = time.perf_counter()
+    with LocalCluster(folder / "c", nodes=(1, 1)) as cluster:
+        cluster_s = time.perf_counter() - started
+        os.environ.update(cluster.client_env)
+        for replicas in (1, 2):
+            with serve_on_ray(folder / "app.yml", port=free_port(), replicas=replicas, address=cluster.address) as url:
+                results[f"ray serve, {replicas} replica{'s' if replicas > 1 else ''}"] = rates(url)
+    print(f"app: digits-image + embedded-index ({args.n} images); batches of {args.batch} images; {args.clients} clients; "
+          f"{args.seconds:g} s per run, median of {args.rounds}; two-node Ray cluster (1 CPU per node) started in "
+          f"{cluster_s:.1f} s; {os.cpu_count()} CPUs on this machine")
+    base = results["local modahub serve"]
+    print(f"{'':28}{'encode req/s':>14}{'vs local':>10}{'search req/s':>14}{'vs local':>10}")
+    for label, rate in results.items():
+        print(f"{label:28}{rate['encode']:14.1f}{rate['encode'] / base['encode']:10.2f}"
+              f"{rate['search']:14.1f}{rate['search'] / base['search']:10.2f}")
+    one, two = results["ray serve, 1 replica"], results["ray serve, 2 replicas"]
+    print(f"scaling 2 replicas / 1: encode {two['encode'] / one['encode']:.2f}x, search {two['search'] / one['search']:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="sentences in the index")
@@ -96,7 +169,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--text", default="minilm-text")
+    parser.add_argument("--ray", action="store_true", help="Ray Serve with 1 and 2 replicas on a two-node cluster instead")
     args = parser.parse_args()
+    if args.ray:
+        return ray_serve(args)
 
     sentences = realtext._sentences()[: args.n + 50 * args.batch]  # cached under bench/.cache
     corpus = [modahub.text(s, id=f"s{i}") for i, s in enumerate(sentences[: args.n])]

@@ -15,10 +15,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modahub.arrays import NDArray
-from modahub.errors import ModahubError
 
 
-class MissingExtraError(ModahubError, ImportError):
+class MissingExtraError(ImportError):
     """An optional library needed to load a payload is not installed."""
 
 
@@ -119,7 +118,7 @@ class AudioPayload(Payload):
 
     data_fields = ("samples", "sample_rate")
     samples: NDArray | None = None
-    sample_rate: int | None = Field(default=None, gt=0, le=10_000_000)
+    sample_rate: int | None = Field(default=None, gt=0)
 
     def check(self) -> None:
         if self.samples is not None:
@@ -146,7 +145,7 @@ class VideoPayload(Payload):
 
     data_fields = ("frames", "fps")
     frames: NDArray | None = None
-    fps: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    fps: float | None = Field(default=None, gt=0)
 
     def check(self) -> None:
         if self.frames is not None:

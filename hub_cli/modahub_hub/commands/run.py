@@ -156,14 +156,22 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on a terminal.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: in this process; ray: the encoders on a local Ray cluster (encode, index, search).")
+              help="local: in this process; ray: the encoders on Ray actors (encode, index, search).")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="Ray actors (--engine ray).")
+@click.option("--address", envvar="RAY_ADDRESS", metavar="HOST:PORT",
+              help="With --engine ray: the Ray cluster to run on (its head's address; default $RAY_ADDRESS); "
+                   "without it, a private cluster on this machine for the run.")
 def run(app_file: Path, shape: str, inputs: tuple[Path, ...], texts: tuple[str, ...], k: int, filters: tuple[str, ...],
-        n: int, seed: int | None, generator: str | None, as_json: bool, progress: bool, engine: str, workers: int) -> None:
+        n: int, seed: int | None, generator: str | None, as_json: bool, progress: bool, engine: str, workers: int,
+        address: str | None) -> None:
     """Run APP_FILE's index, search, generate or encode pipeline on --input files and --text values."""
     from modahub.executors import ExecutorError
     from modahub.pipeline import PipelineError
 
+    if engine == "ray":
+        from modahub_hub.engines.ray_engine import cluster_address
+
+        address = cluster_address(address)  # a malformed address fails before any work
     app = load_app(app_file)
     if not inputs and not texts:
         raise UserError("nothing to run on: give --input PATH and/or --text TEXT")
@@ -173,7 +181,8 @@ def run(app_file: Path, shape: str, inputs: tuple[Path, ...], texts: tuple[str, 
             if engine == "ray":
                 from modahub_hub.engines.ray_engine import run_on_ray
 
-                result = run_on_ray(app, shape, items, workers=workers, k=k, filter=parse_filter(filters), progress=update)
+                result = run_on_ray(app, shape, items, workers=workers, k=k, filter=parse_filter(filters), progress=update,
+                                    address=address)
             else:
                 result = app.run(shape, items, k=k, filter=parse_filter(filters), n=n, seed=seed, generator=generator,
                                  progress=update)

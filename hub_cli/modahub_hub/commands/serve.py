@@ -30,17 +30,23 @@ from modahub_hub.output import warn
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="ray: Ray Serve replicas on a local Ray cluster, each with its own read-only copy of the index.")
 @click.option("--replicas", default=2, show_default=True, type=click.IntRange(min=1), help="Ray Serve replicas (--engine ray).")
+@click.option("--address", envvar="RAY_ADDRESS", metavar="HOST:PORT",
+              help="With --engine ray: the Ray cluster to serve from (its head's address; default $RAY_ADDRESS); "
+                   "without it, a private cluster on this machine.")
 def serve(app_file: Path, host: str, port: int, queue: int, grace: int, log_level: str, uds: str | None, docker: bool,
-          image: str | None, rebuild: bool, engine: str, replicas: int) -> None:
+          image: str | None, rebuild: bool, engine: str, replicas: int, address: str | None) -> None:
     """Serve APP_FILE: POST /encode /index /search /generate /upload/…; GET /health /ready /info /docs."""
     if docker:
         from modahub_hub.containers.serve import serve_forever
 
         return serve_forever(app_file, host=host, port=port, image=image, rebuild=rebuild, grace=grace)
     if engine == "ray":
+        from modahub_hub.engines.ray_engine import cluster_address
         from modahub_hub.engines.ray_serve import serve_forever as serve_on_ray
 
-        return serve_on_ray(app_file, host=host, port=port, replicas=replicas, queue=queue)
+        cluster_address(address)  # a malformed address fails before anything starts
+
+        return serve_on_ray(app_file, host=host, port=port, replicas=replicas, queue=queue, address=address)
     import uvicorn
 
     from modahub_hub.serve import create_app

@@ -8,7 +8,6 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from modahub.documents import Document
-from modahub.errors import ModahubInputError
 
 EXTENSIONS: dict[str, str] = {
     **dict.fromkeys((".txt", ".md"), "text"),
@@ -20,7 +19,7 @@ EXTENSIONS: dict[str, str] = {
 }
 
 
-class InputError(ModahubInputError):
+class InputError(ValueError):
     """A file could not be turned into documents."""
 
 

@@ -4,6 +4,11 @@ Both keep documents, vectors and tags in a :class:`~modahub_embedded_index.store
 (SQLite, the source of truth) and search vectors held in memory by faiss. A write is committed to
 SQLite before the call returns, then applied in memory; on open, and whenever another process
 has committed, the in-memory vectors catch up with the database by row id.
+
+A sharded index (``shards: N``) is a folder whose own database records only the layout, with one
+complete index per shard in ``shard-000/`` … : a document lives in the shard its id hashes to
+(:func:`~modahub_embedded_index.shards.shard_of`), so each shard can be built by its own process
+(``modahub run APP index --engine ray``) and a search merges the shards' top k.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 
 from modahub.documents import Document
 from modahub.executors import ExecutorError, Filter, Indexer, Match
+from modahub_embedded_index.shards import Shards
 from modahub_embedded_index.store import DocumentStore
 from modahub_embedded_index.vectors import FlatVectors, HnswVectors, Vectors
 
@@ -28,19 +34,46 @@ class EmbeddedIndexer(Indexer):
     ``cache_size`` documents recently returned by searches are kept parsed in memory. Returned
     documents are shared with that cache: treat them as read-only. One process may write at a time
     safely per transaction; others that read the same folder catch up before each call.
+    ``shards`` (default: what the folder holds, 1 for a new one) splits a new index into that many
+    shard folders; an existing folder must be opened with its own count.
     """
 
     name = "embedded-index"
+    shares_folder = True
+    """Processes that open the same folder see each other's writes (the Ray Serve engine relies on it)."""
 
-    def __init__(self, space: str, dim: int, path: str | Path | None = None, cache_size: int = 65_536) -> None:
+    def __init__(self, space: str, dim: int, path: str | Path | None = None, cache_size: int = 65_536,
+                 shards: int | None = None) -> None:
         super().__init__(space, dim, path)
         if cache_size < 0:
             raise ExecutorError(f"{self.name}: cache_size must be 0 or more, got {cache_size}")
-        self.cache_size = cache_size
+        if shards is not None and (shards < 1 or (shards > 1 and path is None)):
+            raise ExecutorError(f"{self.name}: shards must be at least 1, and more than 1 needs a path (got {shards})")
+        self.cache_size, self.shards = cache_size, shards
         self._lock = threading.RLock()
         self._store: DocumentStore | None = None
         self._vectors: Vectors | None = None
+        self._sharded: Shards | None = None
         self._cache: OrderedDict[int, Document] = OrderedDict()
+
+    def options(self) -> dict[str, object]:
+        """The constructor parameters besides space, dim, path and shards (a shard is opened with the same)."""
+        return {"cache_size": self.cache_size}
+
+    @property
+    def shard_count(self) -> int:
+        """How many shards the folder holds (1: not sharded)."""
+        self.warm_up()
+        return 1 if self._sharded is None else len(self._sharded.parts)
+
+    def shard_of(self, doc_id: str) -> int:
+        """The shard that holds (or will hold) the document ``doc_id``."""
+        return 0 if self._sharded is None else self._sharded.shard_of(doc_id)
+
+    def shard(self, i: int) -> EmbeddedIndexer:
+        """Shard ``i`` as an index of its own (for building it in another process); the index itself when not sharded."""
+        self.warm_up()
+        return self if self._sharded is None else self._sharded.parts[i]
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -50,6 +83,7 @@ class EmbeddedIndexer(Indexer):
     def _load(self) -> None:
         with self._lock:
             self._store = DocumentStore(self.path, self.space, self.dim, self.name)
+            self._sharded = Shards.open(self, self._store)
             self._vectors = self._new_vectors()
             self._restore(self._store, self._vectors)
             self._catch_up()
@@ -80,6 +114,8 @@ class EmbeddedIndexer(Indexer):
         """Make the folder self-contained (fold the write-ahead log in); every write is already durable."""
         with self._lock:
             store, _ = self._sync()
+            if self._sharded is not None:
+                self._sharded.save()
             if self.path is None:
                 raise ExecutorError(f"{self.name}: this index has no path; construct it with path=... to keep it")
             store.checkpoint()
@@ -90,8 +126,10 @@ class EmbeddedIndexer(Indexer):
             if self._store is not None:
                 if self.path is not None:
                     self.save()
+                if self._sharded is not None:
+                    self._sharded.close()
                 self._store.close()
-            self._store, self._vectors, self._warm = None, None, False
+            self._store, self._vectors, self._sharded, self._warm = None, None, None, False
             self._cache.clear()
 
     def __enter__(self) -> EmbeddedIndexer:
@@ -106,6 +144,8 @@ class EmbeddedIndexer(Indexer):
     def _add(self, docs: list[Document]) -> None:
         with self._lock:
             store, vectors = self._sync()
+            if self._sharded is not None:
+                return self._sharded.add(docs)
             replaced, rowids = store.add(docs)
             latest = {d.id: d for d in docs}
             vectors.remove(replaced)
@@ -115,6 +155,8 @@ class EmbeddedIndexer(Indexer):
     def _delete(self, ids: list[str]) -> int:
         with self._lock:
             store, vectors = self._sync()
+            if self._sharded is not None:
+                return self._sharded.delete(ids)
             gone = store.delete(ids)
             vectors.remove(gone)
             self._forget(gone)
@@ -122,11 +164,14 @@ class EmbeddedIndexer(Indexer):
 
     def _count(self) -> int:
         with self._lock:
-            return self._sync()[1].count
+            count = self._sync()[1].count
+            return count if self._sharded is None else self._sharded.count()
 
     def _search(self, queries: np.ndarray, k: int, filter: Filter | None) -> list[list[Match]]:
         with self._lock:
             store, vectors = self._sync()
+            if self._sharded is not None:
+                return self._sharded.search(self, queries, k, filter)
             subset = None if not filter else vectors.positions(store.filter_rowids(filter))
             if vectors.count == 0 or (subset is not None and subset.size == 0):
                 return [[] for _ in queries]
@@ -198,12 +243,17 @@ class HnswIndexer(EmbeddedIndexer):
         ef_search: int = 64,
         exact_below: int = 20_000,
         cache_size: int = 65_536,
+        shards: int | None = None,
     ) -> None:
-        super().__init__(space, dim, path, cache_size)
+        super().__init__(space, dim, path, cache_size, shards)
         for label, value in (("m", m), ("ef_construction", ef_construction), ("ef_search", ef_search)):
             if value < 1:
                 raise ExecutorError(f"{self.name}: {label} must be at least 1, got {value}")
         self.m, self.ef_construction, self.ef_search, self.exact_below = m, ef_construction, ef_search, exact_below
+
+    def options(self) -> dict[str, object]:
+        return {**super().options(), "m": self.m, "ef_construction": self.ef_construction, "ef_search": self.ef_search,
+                "exact_below": self.exact_below}
 
     def _new_vectors(self) -> Vectors:
         return HnswVectors(self.dim, self.m, self.ef_construction, self.exact_below)
@@ -229,6 +279,8 @@ class HnswIndexer(EmbeddedIndexer):
         """Write a snapshot of the graph (when it changed) and point the database at it."""
         with self._lock:
             super().save()
+            if self._sharded is not None:
+                return
             store, vectors = self._parts()
             assert self.path is not None and isinstance(vectors, HnswVectors)
             current = store.meta().get("hnsw_snapshot")
