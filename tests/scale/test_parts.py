@@ -132,29 +132,41 @@ def test_unix_socket_proxy_forwards_both_ways(tmp_path: Path) -> None:
         server.close()
 
 
-def test_ray_replicas_refuse_writes_and_serve_reads() -> None:
+def test_ray_replicas_send_writes_to_the_writer_and_serve_reads() -> None:
     import asyncio
-    import json
 
-    from modahub_hub.engines.ray_serve import ReadOnly
+    from modahub_hub.engines.ray_serve import SEARCHES, WRITES, Forward, call_asgi
 
-    async def inner(scope: dict, receive: object, send: object) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
-        await send({"type": "http.response.body", "body": b"searched"})  # type: ignore[operator]
+    def app(name: bytes):  # a tiny ASGI app that answers with its name, the path and the body it got
+        async def asgi(scope: dict, receive, send) -> None:  # type: ignore[no-untyped-def]
+            body = (await receive())["body"]
+            await send({"type": "http.response.start", "status": 201, "headers": [(b"x-by", name)]})
+            await send({"type": "http.response.body", "body": name + b" " + scope["path"].encode() + b" " + body})
+        return asgi
 
-    async def call(path: str) -> tuple[int, bytes]:
+    class Handle:  # what a Ray Serve deployment handle gives: .handle.remote(...) to await
+        class handle:  # noqa: N801
+            @staticmethod
+            async def remote(request: dict, body: bytes) -> tuple:
+                return await call_asgi(app(b"writer"), request, body)
+
+    async def call(forward: Forward, method: str, path: str) -> tuple[int, bytes]:
         sent: list[dict] = []
 
         async def receive() -> dict:
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": b"{}", "more_body": False}
 
         async def send(message: dict) -> None:
             sent.append(message)
 
-        await ReadOnly(inner, 3)({"type": "http", "method": "POST", "path": path, "headers": []}, receive, send)
+        await forward({"type": "http", "method": method, "path": path, "headers": []}, receive, send)
+        assert dict(sent[0]["headers"])[b"x-by"] in (b"writer", b"reader")
         return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
-    assert asyncio.run(call("/search")) == (200, b"searched")
+    shared, unshared = Forward(app(b"reader"), Handle(), WRITES), Forward(app(b"reader"), Handle(), WRITES + SEARCHES)
+    assert asyncio.run(call(shared, "POST", "/search")) == (201, b"reader /search {}")
+    assert asyncio.run(call(shared, "POST", "/encode")) == (201, b"reader /encode {}")
+    assert asyncio.run(call(shared, "GET", "/index")) == (201, b"reader /index {}")
     for path in ("/index", "/upload/index", "/generate/"):
-        status, body = asyncio.run(call(path))
-        assert status == 409 and "3 Ray Serve replicas" in json.loads(body)["detail"][0]["msg"]
+        assert asyncio.run(call(shared, "POST", path)) == (201, b"writer " + path.encode() + b" {}")
+    assert asyncio.run(call(unshared, "POST", "/search")) == (201, b"writer /search {}")
