@@ -35,6 +35,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# commands that change or list installed plugins: an interrupted install/uninstall is finished or undone first
+RECOVER_FIRST = frozenset({"install", "uninstall", "upgrade", "plugins", "list", "info", "doctor", "run", "serve", "demo"})
+
+
+def recover_interrupted() -> None:
+    """Finish or undo an install/uninstall that a crash interrupted (one stat when there is none)."""
+    from modahub_hub.hub import journal
+
+    if journal.pending():
+        for line in journal.recover():
+            click.echo(f"modahub: {line}", err=True)
+
+
 class LazyGroup(click.Group):
     """A group that imports each command's module only when that command runs or shows help."""
 
@@ -45,6 +58,8 @@ class LazyGroup(click.Group):
         if name in self.commands:
             return self.commands[name]
         if name in COMMANDS:
+            if name in RECOVER_FIRST and not ctx.resilient_parsing:
+                recover_interrupted()
             module, attr = COMMANDS[name][0].split(":")
             return getattr(importlib.import_module(module), attr)
         return self._plugin_command(name)

@@ -40,8 +40,12 @@ def make_wheel(
     extra_files: dict[str, bytes] | None = None,
     entry_points: str | None = None,
     manifest: str | None = None,
+    extra_record: tuple[str, ...] = (),
 ) -> Path:
-    """Write a plugin wheel ``<dist>-<version>-py3-none-any.whl`` into ``out`` and return its path."""
+    """Write a plugin wheel ``<dist>-<version>-py3-none-any.whl`` into ``out`` and return its path.
+
+    ``extra_record`` lines are added to RECORD without a file in the zip (a hostile RECORD).
+    """
     dist = re.sub(r"[-_.]+", "_", name)
     pkg = dist.lower()
     executor = executor or name.removeprefix("modahub-")
@@ -64,7 +68,7 @@ def make_wheel(
             entry_points if entry_points is not None else f"[modahub]\n{executor} = {pkg}.plugin\n"
         ).encode(),
     }
-    record = [_record_line(n, d) for n, d in files.items()] + [f"{info}/RECORD,,"]
+    record = [_record_line(n, d) for n, d in files.items()] + list(extra_record) + [f"{info}/RECORD,,"]
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{dist}-{version}-py3-none-any.whl"

@@ -69,8 +69,9 @@ def test_same_name_of_another_owner_is_refused(hub_dir, key, wheel):
 @pytest.mark.parametrize(
     ("options", "error"),
     [
-        ({"extra_files": {"modahub_bad/weights.pt": b"\x80\x04K\x01."}}, "pickled files are refused"),
-        ({"extra_files": {"modahub_bad/weights.dat": b"\x80\x05\x95junk"}}, "pickled files are refused"),
+        ({"extra_files": {"modahub_bad/weights.pt": b"\x80\x04K\x01."}}, "could run code when loaded is refused"),
+        ({"extra_files": {"modahub_bad/weights.dat": b"\x80\x04K\x01."}}, "could run code when loaded is refused"),
+        ({"extra_files": {"modahub_bad/weights.dat": b"\x80\x05\x95junk"}}, "starts like a pickle"),
         ({"entry_points": "[console_scripts]\nx = y:z\n"}, "exactly one entry point in group 'modahub'"),
         ({"entry_points": "[modahub]\nbad = other_pkg.plugin\n"}, "other_pkg/modahub.toml is not in the wheel"),
         ({"manifest": "[[executors]]\nname = 'bad'\nkind = 'sorter'\nmodalities = ['*']\n"}, "invalid manifest"),

@@ -26,7 +26,7 @@ def published(hub_dir, key, wheel, monkeypatch):
     """A hub with one plugin; pip is replaced by a recorder that fails the test if an install reaches it."""
     publish_unchecked(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
     calls: list[list[Path]] = []
-    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs: calls.append(wheels))
+    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn: calls.append(wheels))
     return calls
 
 

@@ -149,7 +149,7 @@ def _hub_flags(records: list[Any]) -> tuple[list[dict[str, str]], str | None]:
         plugin = registry.get(record.dist)
         if plugin is None:
             continue
-        entry = plugin.versions.get(record.version)
+        entry = plugin.find(record.version)
         if plugin.status == "quarantined":
             problem = f"quarantined by the hub: {plugin.status_reason or 'no reason given'}"
         elif entry is not None and entry.yanked:
@@ -162,10 +162,19 @@ def _hub_flags(records: list[Any]) -> tuple[list[dict[str, str]], str | None]:
 
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def doctor(as_json: bool) -> None:
+@click.option("--repair", is_flag=True, help="Finish or undo an interrupted install/uninstall and remove pip's leftovers.")
+def doctor(as_json: bool, repair: bool) -> None:
     """Check the environment and report broken plugins with the reason and a fix."""
     import modahub
     from modahub.plugins import LOAD_ENV, STRICT_ENV
+
+    if repair:
+        from modahub_hub.hub import journal
+
+        done = journal.recover(wait=True)
+        leftovers = journal.clean_pip_leftovers()
+        for line in [*done, *([f"removed pip leftovers: {', '.join(leftovers)}"] if leftovers else [])] or ["nothing to repair"]:
+            click.echo(f"repair: {line}", err=True)
 
     mgr = _manager()
     records = _load_all(mgr)

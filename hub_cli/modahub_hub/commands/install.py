@@ -37,7 +37,7 @@ def install(requirements: tuple[str, ...], files: tuple[Path, ...], force: bool,
 
     requests = [Request(r, hub) for r in requirements]
     for path in files:
-        requests += [Request(r.requirement, hub or r.hub) for r in read_requests(path)]
+        requests += [Request(r.requirement, hub or r.hub, r.sha256) for r in read_requests(path)]
     if not requests:
         raise UserError("nothing to install: name plugins (modahub install NAME) or pass -r FILE")
     done = do_install(requests, progress=rich_progress, force=force)
@@ -54,7 +54,9 @@ def uninstall(names: tuple[str, ...]) -> None:
     """Uninstall plugins and remove them from the plugin lock."""
     from modahub_hub.hub.install import uninstall as do_uninstall
 
-    for name in do_uninstall(list(names)):
+    for entry in do_uninstall(list(names)):
+        click.echo(f"warning: kept {entry}: its RECORD lists a file outside its own files", err=True)
+    for name in names:
         click.echo(f"uninstalled {name}")
 
 

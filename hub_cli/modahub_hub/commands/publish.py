@@ -19,9 +19,11 @@ from modahub_hub.output import UserError
 @click.option("--weights", "weights_file", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON list of weights pins: [{repo_id, revision, files: [{path, sha256}]}].")
 @click.option("--container", help="Container image pinned by digest (name@sha256:…).")
+@click.option("--allow-lookalike", is_flag=True,
+              help="Publish a new name that folds to an existing one's look-alike skeleton (your own sibling plugin).")
 @hub_errors
 def publish(path: Path, hub: str | None, key: Path | None, owner: str | None, weights_file: Path | None,
-            container: str | None) -> None:
+            container: str | None, allow_lookalike: bool) -> None:
     """Publish the plugin folder or wheel PATH to a hub (refuses to overwrite a published version)."""
     from pydantic import TypeAdapter, ValidationError
 
@@ -34,5 +36,5 @@ def publish(path: Path, hub: str | None, key: Path | None, owner: str | None, we
             weights = TypeAdapter(list[WeightsPin]).validate_python(json.loads(weights_file.read_text(encoding="utf-8")))
         except (ValueError, ValidationError) as exc:
             raise UserError(f"{weights_file}: not a list of weights pins: {exc}") from None
-    entry = do_publish(path, hub, key=key, owner=owner, weights=weights, container=container)
+    entry = do_publish(path, hub, key=key, owner=owner, weights=weights, container=container, allow_lookalike=allow_lookalike)
     click.echo(f"published {entry.artifact.filename} (sha256 {entry.artifact.sha256[:16]}…)")

@@ -21,30 +21,28 @@ from pathlib import Path
 
 from modahub_hub.hub import HubError
 from modahub_hub.hub.config import locked, write_atomic
+from modahub_hub.hub.limits import check_declared, copy_capped, metadata_limit, read_capped
 from modahub_hub.hub.registry import REGISTRY_FILE
 
 Progress = Callable[[int], None]
 Write = tuple[str, "bytes | Path"]
 LOCK_FILE = ".modahub-hub.lock"
-_CHUNK = 1 << 20
 
 
 class Conflict(HubError):
     """Someone else changed the hub between our read and our write; read again and retry."""
 
 
-def _copy_stream(src, dest: Path, progress: Progress | None) -> None:
-    with open(dest, "wb") as out:
-        while chunk := src.read(_CHUNK):
-            out.write(chunk)
-            if progress:
-                progress(len(chunk))
+def _content_length(resp) -> int | None:
+    value = resp.headers.get("Content-Length")
+    return int(value) if value and value.isdigit() else None
 
 
-def _fetch_url(url: str, dest: Path, progress: Progress | None) -> None:
+def _fetch_url(url: str, dest: Path, progress: Progress | None, limit: int | None) -> None:
     try:
         with urllib.request.urlopen(url, timeout=60) as resp:
-            _copy_stream(resp, dest, progress)
+            check_declared(url, _content_length(resp), limit)
+            copy_capped(resp, dest, limit=limit, what=url, progress=progress)
     except (urllib.error.URLError, OSError) as exc:
         raise HubError(f"download of {url} failed: {exc}") from None
 
@@ -56,12 +54,12 @@ class Backend(ABC):
     writable: bool = False
 
     @abstractmethod
-    def read(self, path: str) -> bytes | None:
-        """A small file's bytes (None when it does not exist)."""
+    def read(self, path: str, limit: int | None = None) -> bytes | None:
+        """A small file's bytes (None when it does not exist); more than ``limit`` (default: the metadata cap) fails."""
 
     @abstractmethod
-    def fetch(self, path: str, dest: Path, progress: Progress | None = None) -> None:
-        """Copy a (possibly large) file to ``dest``."""
+    def fetch(self, path: str, dest: Path, progress: Progress | None = None, limit: int | None = None) -> None:
+        """Copy a (possibly large) file to ``dest``, failing as soon as it exceeds ``limit`` bytes."""
 
     def head(self) -> str | None:
         """A token for the current state that :meth:`commit` checks (HF: the commit id)."""
@@ -78,12 +76,12 @@ class Backend(ABC):
         """Where a hub file can be fetched by others (for messages and pip)."""
         return f"{self.hub_id.rstrip('/')}/{path}"
 
-    def fetch_any(self, url: str, dest: Path, progress: Progress | None = None) -> None:
+    def fetch_any(self, url: str, dest: Path, progress: Progress | None = None, limit: int | None = None) -> None:
         """Fetch an artifact URL from the registry: absolute http(s), or relative to the registry file."""
         if urllib.parse.urlsplit(url).scheme in ("http", "https"):
-            _fetch_url(url, dest, progress)
+            _fetch_url(url, dest, progress, limit)
         else:
-            self.fetch(_relative(url), dest, progress)
+            self.fetch(_relative(url), dest, progress, limit)
 
 
 def _relative(path: str) -> str:
@@ -102,16 +100,20 @@ class FolderBackend(Backend):
         self.root = root.resolve()
         self.hub_id = str(self.root)
 
-    def read(self, path: str) -> bytes | None:
+    def read(self, path: str, limit: int | None = None) -> bytes | None:
+        limit = limit or metadata_limit()
         try:
-            return (self.root / _relative(path)).read_bytes()
+            with open(self.root / _relative(path), "rb") as src:
+                check_declared(str(self.root / path), os.fstat(src.fileno()).st_size, limit)
+                return read_capped(src, limit=limit, what=str(self.root / path))
         except FileNotFoundError:
             return None
 
-    def fetch(self, path: str, dest: Path, progress: Progress | None = None) -> None:
+    def fetch(self, path: str, dest: Path, progress: Progress | None = None, limit: int | None = None) -> None:
         try:
             with open(self.root / _relative(path), "rb") as src:
-                _copy_stream(src, dest, progress)
+                check_declared(str(self.root / path), os.fstat(src.fileno()).st_size, limit)
+                copy_capped(src, dest, limit=limit, what=str(self.root / path), progress=progress)
         except FileNotFoundError:
             raise HubError(f"{self.root / path} is listed in the registry but missing from the hub folder") from None
 
@@ -144,10 +146,12 @@ class HttpBackend(Backend):
     def url(self, path: str) -> str:
         return urllib.parse.urljoin(self.hub_id, _relative(path))
 
-    def read(self, path: str) -> bytes | None:
+    def read(self, path: str, limit: int | None = None) -> bytes | None:
+        limit = limit or metadata_limit()
         try:
             with urllib.request.urlopen(self.url(path), timeout=60) as resp:
-                return resp.read()
+                check_declared(self.url(path), _content_length(resp), limit)
+                return read_capped(resp, limit=limit, what=self.url(path))
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
@@ -155,8 +159,8 @@ class HttpBackend(Backend):
         except (urllib.error.URLError, OSError) as exc:
             raise HubError(f"cannot reach {self.url(path)}: {exc}") from None
 
-    def fetch(self, path: str, dest: Path, progress: Progress | None = None) -> None:
-        _fetch_url(self.url(path), dest, progress)
+    def fetch(self, path: str, dest: Path, progress: Progress | None = None, limit: int | None = None) -> None:
+        _fetch_url(self.url(path), dest, progress, limit)
 
 
 class HfBackend(Backend):
@@ -208,31 +212,36 @@ class HfBackend(Backend):
         assert self._revision is not None
         return self._revision
 
-    def _download(self, path: str) -> Path:
-        from huggingface_hub import hf_hub_download
+    def _download(self, path: str, limit: int | None) -> Path:
+        """The file in the HF cache; its size as the server announces it is checked before it is downloaded."""
+        from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
+        from huggingface_hub.errors import OfflineModeIsEnabled
 
-        return Path(
-            hf_hub_download(
-                self.repo_id,
-                _relative(path),
-                repo_type=self.repo_type,
-                revision=self._revision or self.head(),
-                endpoint=os.environ.get("HF_ENDPOINT") or None,
-            )
-        )
+        endpoint = os.environ.get("HF_ENDPOINT") or None
+        revision = self._revision or self.head()
+        if limit is not None:
+            url = hf_hub_url(self.repo_id, _relative(path), repo_type=self.repo_type, revision=revision, endpoint=endpoint)
+            try:
+                check_declared(self.url(path), get_hf_file_metadata(url).size, limit)
+            except OfflineModeIsEnabled:
+                pass  # the cached copy is checked as it is read
+        return Path(hf_hub_download(self.repo_id, _relative(path), repo_type=self.repo_type, revision=revision,
+                                    endpoint=endpoint))
 
-    def read(self, path: str) -> bytes | None:
+    def read(self, path: str, limit: int | None = None) -> bytes | None:
         from huggingface_hub.errors import EntryNotFoundError
 
+        limit = limit or metadata_limit()
         with self._errors(f"reading {path}"):
             try:
-                return self._download(path).read_bytes()
+                with open(self._download(path, limit), "rb") as src:
+                    return read_capped(src, limit=limit, what=self.url(path))
             except EntryNotFoundError:
                 return None
 
-    def fetch(self, path: str, dest: Path, progress: Progress | None = None) -> None:
-        with self._errors(f"downloading {path}"), open(self._download(path), "rb") as src:
-            _copy_stream(src, dest, progress)
+    def fetch(self, path: str, dest: Path, progress: Progress | None = None, limit: int | None = None) -> None:
+        with self._errors(f"downloading {path}"), open(self._download(path, limit), "rb") as src:
+            copy_capped(src, dest, limit=limit, what=self.url(path), progress=progress)
 
     def url(self, path: str) -> str:
         endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"

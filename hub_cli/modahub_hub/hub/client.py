@@ -17,7 +17,7 @@ from packaging.specifiers import SpecifierSet
 from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend, Progress, open_backend
 from modahub_hub.hub.config import read_config
-from modahub_hub.hub.registry import PluginEntry, Registry, VersionEntry, normalize
+from modahub_hub.hub.registry import PluginEntry, Registry, VersionEntry, check_wheel_filename, normalize
 from modahub_hub.hub.trust import bundled_hub_path, load_verified
 from modahub_hub.hub.wheels import CORE_DIST, file_sha256
 
@@ -102,12 +102,12 @@ class Hub:
         """Fetch ``entry``'s wheel into ``dest_dir`` and verify its size and sha256 before it gets its name."""
         art = entry.artifact
         dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = dest_dir / art.filename
+        dest = dest_dir / check_wheel_filename(art.filename)  # a plain file name, never a path
         with tempfile.NamedTemporaryFile(dir=dest_dir, prefix=".download-", suffix=".part", delete=False) as part:
             tmp = Path(part.name)
         try:
             with progress(art.filename, art.size) as advance:
-                self.backend.fetch_any(art.url, tmp, advance)
+                self.backend.fetch_any(art.url, tmp, advance, limit=art.size)
             size = tmp.stat().st_size
             if size != art.size:
                 raise HubError(

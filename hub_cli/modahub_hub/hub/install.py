@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,11 @@ from packaging.version import Version
 
 from modahub_hub.hub import HubError
 from modahub_hub.hub.client import Hub, ProgressFactory, is_plugin_installed, no_progress
-from modahub_hub.hub.config import config_dir, lock_path, locked, write_atomic
-from modahub_hub.hub.pipenv import pip_install, pip_uninstall
+from modahub_hub.hub.config import lock_path
+from modahub_hub.hub.confine import check_wheel_file
+from modahub_hub.hub.journal import transaction
+from modahub_hub.hub.pickles import check_wheel_data
+from modahub_hub.hub.pipenv import installed, pip_install, pip_uninstall
 from modahub_hub.hub.registry import PluginEntry, VersionEntry, normalize
 
 _LOCK_LINE = re.compile(r"^(?P<req>[^#\s]+)\s*(#\s*hub=(?P<hub>\S+)(\s+sha256=(?P<sha>[0-9a-f]{64}))?)?\s*$")
@@ -30,6 +34,8 @@ class Request:
 
     requirement: str
     hub: str | None = None
+    sha256: str | None = None
+    """From a lock line: the wheel must hash to this, whatever the hub's registry says now."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ def read_requests(path: Path) -> list[Request]:
         match = _LOCK_LINE.match(line.strip())
         if not match:
             raise HubError(f"{path}:{number}: expected 'NAME' or 'NAME==VERSION' (optionally '# hub=HUB'), got {line!r}")
-        requests.append(Request(match["req"], match["hub"]))
+        requests.append(Request(match["req"], match["hub"], match["sha"]))
     return requests
 
 
@@ -69,16 +75,16 @@ def _lock_lines(path: Path) -> list[tuple[Request, str]]:
     return [(r, ln) for r, ln in zip(read_requests(path), lines, strict=True)]
 
 
-def _update_lock(add: Sequence[Installed] = (), remove: Sequence[str] = ()) -> None:
-    with locked(config_dir() / ".plugins.lock.lock"):
-        lines = read_lock()
-        for name in remove:
-            lines.pop(normalize(name), None)
-        for item in add:
-            lines[normalize(item.plugin.name)] = (
-                f"{item.plugin.name}=={item.entry.version}  # hub={item.hub} sha256={item.entry.artifact.sha256}"
-            )
-        write_atomic(lock_path(), (_HEADER + "".join(f"{lines[k]}\n" for k in sorted(lines))).encode())
+def _lock_text(add: Sequence[Installed] = (), remove: Sequence[str] = ()) -> str:
+    """The lock as it will be once ``add`` is installed and ``remove`` uninstalled (written by the journal's commit)."""
+    lines = read_lock()
+    for name in remove:
+        lines.pop(normalize(name), None)
+    for item in add:
+        lines[normalize(item.plugin.name)] = (
+            f"{item.plugin.name}=={item.entry.version}  # hub={item.hub} sha256={item.entry.artifact.sha256}"
+        )
+    return _HEADER + "".join(f"{lines[k]}\n" for k in sorted(lines))
 
 
 def _add_hub_dependencies(chosen: dict[str, tuple[Hub, PluginEntry, VersionEntry]]) -> None:
@@ -111,17 +117,32 @@ def install(requests: list[Request], *, progress: ProgressFactory = no_progress,
     for request in requests:
         hub = hubs.setdefault(request.hub, Hub.open(request.hub))
         plugin, entry = hub.resolve(request.requirement)
+        if request.sha256 is not None and entry.artifact.sha256 != request.sha256:
+            raise HubError(
+                f"lock check failed: {request.requirement} from {hub.backend.hub_id} is {entry.artifact.filename} with "
+                f"sha256 {entry.artifact.sha256}, but the lock says sha256={request.sha256}; the published file changed "
+                "since it was locked (nothing installed). Install without the sha256 only if you trust the new file"
+            )
         chosen[normalize(plugin.name)] = (hub, plugin, entry)
     _add_hub_dependencies(chosen)
     todo = {k: v for k, v in chosen.items() if force or is_plugin_installed(k) != v[2].version}
     if not todo:
         return []
+    done = [Installed(plugin, entry, hub.backend.hub_id) for hub, plugin, entry in todo.values()]
     with tempfile.TemporaryDirectory(prefix="modahub-install-") as tmp:
         wheels = [hub.download(entry, Path(tmp), progress) for hub, _, entry in todo.values()]
+        present = installed()
+        new_files = []
+        for path in wheels:
+            new_files += check_wheel_file(path, present)
+            with zipfile.ZipFile(path) as zf:
+                check_wheel_data(zf, where=path.name)
         requirements = [dep for _, _, entry in todo.values() for dep in entry.dependencies]
-        pip_install(wheels, requirements)
-    done = [Installed(plugin, entry, hub.backend.hub_id) for hub, plugin, entry in todo.values()]
-    _update_lock(add=done)
+        before = {name: dist.version for name, dist in present.items()}
+        with transaction("install", before=before, new_files=[str(p) for p in new_files], lock_path=lock_path(),
+                         lock_after=_lock_text(add=done)) as txn:
+            pip_install(wheels, requirements, txn)
+            txn.commit()
     return done
 
 
@@ -133,13 +154,18 @@ def pull(request: Request, dest: Path, *, progress: ProgressFactory = no_progres
 
 
 def uninstall(names: list[str]) -> list[str]:
-    """pip uninstall plugins (by distribution name) and drop them from the lock."""
+    """pip uninstall plugins (by distribution name) and drop them from the lock.
+
+    Returns the RECORD entries that were left alone because they lie outside the plugin's own files.
+    """
     missing = [n for n in names if is_plugin_installed(n) is None]
     if missing:
         raise HubError(f"not installed: {', '.join(missing)} (see 'modahub plugins')")
-    pip_uninstall(names)
-    _update_lock(remove=names)
-    return names
+    before = {name: dist.version for name, dist in installed().items()}
+    with transaction("uninstall", before=before, new_files=[], lock_path=lock_path(), lock_after=_lock_text(remove=names)) as txn:
+        spared = pip_uninstall(names, txn)
+        txn.commit()
+    return spared
 
 
 def upgrade(names: list[str], hub: str | None, *, progress: ProgressFactory = no_progress) -> list[Installed]:

@@ -29,7 +29,7 @@ def simple_pages(registry: Registry) -> list[tuple[str, bytes]]:
     pages = []
     root = registry.file("simple")
     names = sorted(registry.plugins)
-    links = "".join(f'<a href="{n}/">{html.escape(n)}</a><br>\n' for n in names)
+    links = "".join(f'<a href="{html.escape(n)}/">{html.escape(n)}</a><br>\n' for n in names)
     pages.append((f"{root}/index.html", (head.format("Simple index") + links + "</body></html>\n").encode()))
     for name in names:
         page_dir = f"{root}/{name}"

@@ -1,10 +1,11 @@
-"""All-or-nothing pip installs into the running interpreter.
+"""All-or-nothing pip installs and uninstalls in the running interpreter, journaled by :mod:`~modahub_hub.hub.journal`.
 
-Before pip runs, every installed distribution that the install could replace is stashed (a copy
-of the files its RECORD lists); if pip fails or is interrupted, whatever it added is uninstalled
-and the stashed files are put back, so the environment is exactly as before. Which distributions
-could be replaced: the wheels' own names, plus (only when some requirement of theirs is not
-already satisfied) whatever a ``pip install --dry-run --report`` says it would install.
+Before pip runs, every installed distribution that it could replace or remove is stashed (a copy
+of the files its RECORD lists) in the transaction's journal; if pip fails, or the process is
+killed, whatever it added is removed and the stashed files are put back, so the environment is
+exactly as before. Which distributions could be replaced: the wheels' own names, plus (only when
+some requirement of theirs is not already satisfied) whatever a ``pip install --dry-run --report``
+says it would install.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from modahub_hub.hub import HubError
+from modahub_hub.hub.journal import Transaction
 from modahub_hub.hub.registry import normalize
 
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 
 
-def _dist_name(dist: md.Distribution) -> str | None:
+def dist_name(dist: md.Distribution) -> str | None:
     """The ``Name:`` header, read without the email parser that ``dist.metadata`` runs (much slower)."""
     text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
     for line in text.splitlines():
@@ -41,7 +43,9 @@ def installed() -> dict[str, md.Distribution]:
     """Installed distributions of the running interpreter by normalised name (first on sys.path wins)."""
     found: dict[str, md.Distribution] = {}
     for dist in md.distributions():
-        name = _dist_name(dist)
+        if Path(str(getattr(dist, "_path", ""))).name.startswith("~"):
+            continue  # pip's temporary copy of a distribution it is replacing or removing
+        name = dist_name(dist)
         if name:
             found.setdefault(normalize(name), dist)
     return found
@@ -77,75 +81,69 @@ def _would_install(wheels: list[Path]) -> set[str]:
     return {normalize(item["metadata"]["name"]) for item in data.get("install", [])}
 
 
-class _Stash:
-    """Copies of the files of some installed distributions, to put back after a failed install."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.saved: dict[str, tuple[str, list[tuple[Path, Path]]]] = {}
-
-    def save(self, name: str, dist: md.Distribution) -> None:
-        pairs = []
-        for i, rel in enumerate(dist.files or []):
-            src = Path(dist.locate_file(rel)).resolve()
-            if src.is_file():
-                copy = self.root / name / str(i)
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, copy)
-                pairs.append((src, copy))
-        self.saved[name] = (dist.version, pairs)
-
-    def restore(self, name: str) -> None:
-        for src, copy in self.saved[name][1]:
-            src.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(copy, src)
+def _files(dist: md.Distribution) -> list[Path]:
+    return [Path(dist.locate_file(rel)).resolve() for rel in dist.files or []]
 
 
-def pip_install(wheels: list[Path], requirements: list[str]) -> None:
-    """pip install ``wheels`` (whose Requires-Dist are ``requirements``), all or nothing."""
+def pip_install(wheels: list[Path], requirements: list[str], txn: Transaction) -> None:
+    """pip install ``wheels`` (whose Requires-Dist are ``requirements``) inside journaled transaction ``txn``.
+
+    Every installed distribution the install could replace is stashed first; a pip failure rolls back.
+    """
     before = installed()
     own = {normalize(wheel.name.split("-")[0]) for wheel in wheels}
     touched = set(own)
     if _unsatisfied(requirements, before, own):
         touched |= _would_install(wheels)
-    with tempfile.TemporaryDirectory(prefix="modahub-stash-") as tmp:
-        stash = _Stash(Path(tmp))
-        for name in sorted(touched & before.keys()):
-            stash.save(name, before[name])
-        try:
-            proc = subprocess.run([*PIP, "install", "-q", *map(str, wheels)], capture_output=True, text=True)
-        except BaseException:
-            _rollback(before, stash)
-            raise
-        if proc.returncode != 0:
-            problems = _rollback(before, stash)
-            detail = (proc.stderr or proc.stdout).strip()
-            tail = f"\nrollback incomplete: {'; '.join(problems)}" if problems else "\nthe environment was restored as it was"
-            raise HubError(f"pip install failed:\n{detail}{tail}")
+    for name in sorted(touched & before.keys()):
+        txn.save(name, before[name].version, _files(before[name]))
+    txn.begin()
+    proc = subprocess.run([*PIP, "install", "-q", *map(str, wheels)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        problems = txn.rollback()
+        detail = (proc.stderr or proc.stdout).strip()
+        tail = f"\nrollback incomplete: {'; '.join(problems)}" if problems else "\nthe environment was restored as it was"
+        raise HubError(f"pip install failed:\n{detail}{tail}")
 
 
-def _rollback(before: dict[str, md.Distribution], stash: _Stash) -> list[str]:
-    """Undo a partial install; returns what could not be restored."""
+def remove_distributions(names: list[str]) -> None:
+    """Remove installed distributions, half-installed ones (no RECORD for pip to read) included."""
+    if not names:
+        return
+    subprocess.run([*PIP, "uninstall", "-y", "-q", *names], capture_output=True, text=True)
     importlib.invalidate_caches()
-    after = installed()
-    added = sorted(set(after) - set(before))
-    changed = sorted(n for n in stash.saved if n not in after or after[n].version != stash.saved[n][0])
-    remove = added + [n for n in changed if n in after]
-    if remove:
-        subprocess.run([*PIP, "uninstall", "-y", "-q", *remove], capture_output=True, text=True)
-    for name in changed:
-        stash.restore(name)
-    importlib.invalidate_caches()
-    now = installed()
-    problems = [f"{n} is still installed" for n in added if n in now]
-    for name in changed:
-        version = stash.saved[name][0]
-        if name not in now or now[name].version != version:
-            problems.append(f"{name} is not back at {version}")
-    return problems
+    left = installed()
+    for name in names:
+        dist = left.get(normalize(name))
+        folder = getattr(dist, "_path", None)
+        if folder is not None and Path(folder).name.endswith(".dist-info"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def pip_uninstall(names: list[str]) -> None:
+def pip_uninstall(names: list[str], txn: Transaction) -> list[str]:
+    """pip uninstall ``names`` inside ``txn``, letting pip delete only each one's confined RECORD entries.
+
+    Returns the RECORD entries that were kept because they lie outside the distribution's own files.
+    """
+    from modahub_hub.hub.confine import confined_record, restrict_record
+
+    present = installed()
+    plans = []
+    for name in names:
+        dist = present.get(normalize(name))
+        if dist is None:
+            continue
+        keep, refused = confined_record(dist, present)
+        txn.save(normalize(name), dist.version, [Path(dist.locate_file(rel)).resolve() for rel in keep])
+        plans.append((name, dist, keep, refused))
+    txn.begin()
+    spared = []
+    for name, dist, keep, refused in plans:
+        if refused:
+            restrict_record(dist, keep)
+            spared += [f"{name}: {entry}" for entry in refused]
     proc = subprocess.run([*PIP, "uninstall", "-y", "-q", *names], capture_output=True, text=True)
     if proc.returncode != 0:
+        txn.rollback()
         raise HubError(f"pip uninstall {' '.join(names)} failed:\n{(proc.stderr or proc.stdout).strip()}")
+    return spared

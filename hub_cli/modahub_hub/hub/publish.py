@@ -25,6 +25,7 @@ from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend, Conflict, HfBackend, open_backend
 from modahub_hub.hub.config import default_key_path, read_config, updating
 from modahub_hub.hub.layout import derived_files
+from modahub_hub.hub.policy import check_new_version
 from modahub_hub.hub.registry import (
     REGISTRY_FILE,
     Artifact,
@@ -35,7 +36,6 @@ from modahub_hub.hub.registry import (
     WeightsPin,
     normalize,
     parse_version,
-    skeleton,
 )
 from modahub_hub.hub.signing import SigningKey, load_key, parse_signatures, signature_file
 from modahub_hub.hub.trust import load_verified, trust
@@ -189,24 +189,10 @@ def _installed(requirement: str) -> bool:
         return False
 
 
-def _check_name(registry: Registry, info: WheelInfo, owner: str) -> None:
-    key = normalize(info.name)
-    existing = registry.plugins.get(key)
-    if existing is not None:
-        if existing.owner != owner:
-            raise HubError(f"{info.name} belongs to owner {existing.owner!r}; you publish as {owner!r} (name policy)")
-        if info.version in existing.versions:
-            raise HubError(
-                f"{info.name} {info.version} is already published; a published version is never overwritten. "
-                "Raise the version in pyproject.toml and publish again"
-            )
-        return
-    for other_key, other in registry.plugins.items():
-        if skeleton(other_key) == skeleton(key) and other.owner != owner:
-            raise HubError(
-                f"name {info.name!r} looks like {other.name!r} (owner {other.owner!r}) once case, separators, 0/o and 1/l are "
-                "folded; choose a clearly different name (name policy)"
-            )
+def _check_owner(registry: Registry, info: WheelInfo, owner: str) -> None:
+    existing = registry.get(info.name)
+    if existing is not None and existing.owner != owner:
+        raise HubError(f"{info.name} belongs to owner {existing.owner!r}; you publish as {owner!r} (name policy)")
 
 
 def _check_contract(wheel: Path) -> None:
@@ -230,6 +216,7 @@ def publish(
     weights: list[WeightsPin] | None = None,
     container: str | None = None,
     contract: bool = True,
+    allow_lookalike: bool = False,
 ) -> VersionEntry:
     """Publish a plugin folder (built with pip) or a ``.whl`` file to ``hub``; return the new version's entry.
 
@@ -239,7 +226,8 @@ def publish(
 
     ``hub`` is a folder path, an ``hf://owner/repo`` or a backend (default: the configured hub).
     ``key`` is the hub's private signing key (default: ``$MODAHUB_HUB_KEY`` or the user's ``hub.key``).
-    ``owner`` defaults to the wheel's author. Raises :class:`HubError` with the failed check.
+    ``owner`` defaults to the wheel's author. ``allow_lookalike`` lets a new name fold to the look-alike
+    skeleton of an existing one (an owner's deliberate sibling). Raises :class:`HubError` with the failed check.
     """
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="modahub-publish-") as tmp:
@@ -255,10 +243,13 @@ def publish(
         published: dict[str, VersionEntry] = {}
 
         def change(registry: Registry) -> str:
-            _check_name(registry, info, who)
+            _check_owner(registry, info, who)
+            version = check_new_version(
+                registry.plugins, info.name, info.version, owner=who, allow_lookalike=allow_lookalike
+            )
             rel = registry.file(f"artifacts/{wheel.name}")
             entry = VersionEntry(
-                version=info.version,
+                version=version,
                 requires_core=info.requires_core,
                 requires_python=info.requires_python,
                 dependencies=info.dependencies,
@@ -271,11 +262,11 @@ def publish(
             )
             plugin = registry.plugins.setdefault(normalize(info.name), PluginEntry(name=info.name, owner=who))
             plugin.summary, plugin.license, plugin.homepage = info.summary, info.license, info.homepage
-            plugin.versions[info.version] = entry
-            latest = max((v for v in plugin.versions.values() if not v.yanked), key=lambda v: parse_version(v.version))
+            plugin.versions[version] = entry
+            latest = max((v for v in plugin.sorted_versions() if not v.yanked), key=lambda v: parse_version(v.version))
             plugin.dist_tags["latest"] = latest.version
             published["entry"] = entry
-            return f"publish {info.name} {info.version}"
+            return f"publish {info.name} {version}"
 
         update(hub, change, key=signing, staged=lambda r: [(r.file(f"artifacts/{wheel.name}"), wheel)])
         return published["entry"]
@@ -301,9 +292,10 @@ def yank(
 
     def change(registry: Registry) -> str:
         plugin = _plugin(registry, name)
-        if version not in plugin.versions:
+        entry = plugin.find(version)
+        if entry is None:
             raise HubError(f"{name} has no version {version} (published: {', '.join(plugin.versions)})")
-        plugin.versions[version].yanked, plugin.versions[version].yanked_reason = True, reason
+        entry.yanked, entry.yanked_reason = True, reason
         remaining = [v for v in plugin.sorted_versions() if not v.yanked]
         plugin.dist_tags.pop("latest", None)
         if remaining:

@@ -1,20 +1,26 @@
-"""The registry schema (``registry.json``), its canonical bytes, and name rules.
+"""The registry schema (``registry.json``), its canonical bytes, and name and version rules.
 
 The file is written only by :mod:`modahub_hub.hub.publish` as canonical JSON (sorted keys, compact,
-UTF-8), so the bytes that are signed are exactly the bytes on disk. Plugin names are keys
-normalised per PEP 503; :func:`skeleton` folds look-alikes (separators, case, 0/o, 1/l).
+UTF-8), so the bytes that are signed are exactly the bytes on disk. Plugin names are ASCII PEP 508
+names, keyed by their PEP 503 normal form; :func:`skeleton` folds look-alikes (separators, case,
+0/o, 1/l). A version is its PEP 440 normal form, and two spellings of one version (``0.2`` and
+``0.2.0``) are one version: :meth:`PluginEntry.find` returns the first one published. An artifact's
+file name is a plain wheel file name of its own plugin and version, checked before anything is
+written under it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from datetime import UTC, datetime
 from typing import Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from modahub.manifest import Manifest
 from modahub_hub.hub import HubError
@@ -26,11 +32,48 @@ SCHEMA_FILE = "registry.schema.json"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _DIGEST_IMAGE = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
+_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$", re.ASCII)  # PEP 508, ASCII only
+_TAG = r"-[A-Za-z0-9_.]+"
+_WHEEL_FILE = re.compile(rf"^[A-Za-z0-9_.]+-[A-Za-z0-9_.!+]+(-[0-9][A-Za-z0-9_]*)?{_TAG}{_TAG}{_TAG}\.whl$", re.ASCII)
 
 
 def normalize(name: str) -> str:
     """The PEP 503 normal form of a distribution name."""
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is an ASCII PEP 508 distribution name; ValueError saying what is wrong otherwise."""
+    if not isinstance(name, str) or not _NAME.match(name) or len(name) > 100:
+        shown = name.encode("ascii", "backslashreplace").decode() if isinstance(name, str) else repr(name)
+        raise ValueError(
+            f"{shown!r} is not a plugin name: use 1-100 ASCII letters, digits, '-', '_' and '.', starting and ending "
+            "with a letter or digit (PEP 508)"
+        )
+    return name
+
+
+def canonical_version(value: str) -> str:
+    """The PEP 440 normal form of ``value`` (``1.0-ALPHA1`` -> ``1.0a1``); ValueError if it is no version."""
+    try:
+        return str(Version(value))
+    except (InvalidVersion, TypeError):
+        raise ValueError(f"{value!r} is not a valid version (PEP 440)") from None
+
+
+def check_wheel_filename(filename: str, name: str | None = None, version: str | None = None) -> str:
+    """``filename`` if it is a plain wheel file name (no folder, ASCII) of ``name`` ``version``; ValueError otherwise."""
+    try:
+        if not isinstance(filename, str) or not _WHEEL_FILE.match(filename):
+            raise InvalidWheelFilename(filename)
+        dist, wheel_version, _, _ = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        raise ValueError(f"{filename!r} is not a plain wheel file name (NAME-VERSION-PY-ABI-PLATFORM.whl, no folders)") from None
+    if name is not None and dist != normalize(name):
+        raise ValueError(f"wheel file {filename!r} is not a wheel of {name}")
+    if version is not None and wheel_version != Version(version):
+        raise ValueError(f"wheel file {filename!r} is not version {version}")
+    return filename
 
 
 def skeleton(name: str) -> str:
@@ -58,12 +101,25 @@ class Artifact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["wheel"] = "wheel"
-    filename: str
+    filename: str  # a plain wheel file name of its plugin and version, never a path (checked below)
     url: str = Field(description="relative to the registry file, or an absolute http(s) URL")
     size: int = Field(ge=0)
     sha256: str
 
     _hex = field_validator("sha256")(_sha256)
+    _file = field_validator("filename")(lambda value: check_wheel_filename(value))
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme in ("http", "https") and parts.netloc and value.isascii() and value.isprintable():
+            return value
+        if parts.scheme or parts.netloc or value.startswith("/") or ".." in value.split("/") or "\\" in value or (
+            not value.isascii() or not value.isprintable()
+        ):
+            raise ValueError(f"url {value!r} must be an http(s) URL or a plain path inside the hub (no '..', no leading '/')")
+        return value
 
 
 class WeightsFile(BaseModel):
@@ -114,6 +170,12 @@ class VersionEntry(BaseModel):
 
     _specs = field_validator("requires_core", "requires_python")(_specifier)
 
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        canonical_version(value)
+        return value
+
     @field_validator("container")
     @classmethod
     def _digest(cls, value: str | None) -> str | None:
@@ -142,13 +204,34 @@ class PluginEntry(BaseModel):
     dist_tags: dict[str, str] = Field(default_factory=dict, description="e.g. {'latest': '1.2.0'}")
     versions: dict[str, VersionEntry] = Field(default_factory=dict)
 
+    _name = field_validator("name")(lambda value: check_name(value))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PluginEntry:
+        for key, entry in self.versions.items():
+            if key != entry.version:
+                raise ValueError(f"versions[{key!r}] holds version {entry.version!r}")
+            check_wheel_filename(entry.artifact.filename, self.name, entry.version)
+        return self
+
     def sorted_versions(self) -> list[VersionEntry]:
-        """Versions, newest first."""
-        return sorted(self.versions.values(), key=lambda v: Version(v.version), reverse=True)
+        """Versions, newest first; of two spellings of one version (``0.2``, ``0.2.0``) only the first published."""
+        first: dict[Version, VersionEntry] = {}
+        for entry in sorted(self.versions.values(), key=lambda v: v.published_at):
+            first.setdefault(Version(entry.version), entry)
+        return [first[v] for v in sorted(first, reverse=True)]
+
+    def find(self, version: str) -> VersionEntry | None:
+        """The published entry of ``version`` under any of its spellings (the first published one)."""
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return None
+        return next((e for e in self.sorted_versions() if Version(e.version) == wanted), None)
 
     def latest(self) -> VersionEntry | None:
         tag = self.dist_tags.get("latest")
-        return self.versions.get(tag) if tag else next(iter(self.sorted_versions()), None)
+        return self.find(tag) if tag else next(iter(self.sorted_versions()), None)
 
 
 class PublicKey(BaseModel):
@@ -169,6 +252,13 @@ class Registry(BaseModel):
     files_dir: str = Field(default="", description="folder, relative to registry.json, holding the other hub files")
     keys: list[PublicKey] = Field(default_factory=list, description="keys allowed to sign this registry")
     plugins: dict[str, PluginEntry] = Field(default_factory=dict, description="keyed by PEP 503 normalised name")
+
+    @model_validator(mode="after")
+    def _keys(self) -> Registry:
+        for key, plugin in self.plugins.items():
+            if key != normalize(plugin.name):
+                raise ValueError(f"plugins[{key!r}] holds {plugin.name!r}; the key must be its PEP 503 normal form")
+        return self
 
     @field_validator("files_dir")
     @classmethod

@@ -119,9 +119,12 @@ def signature_file(entries: list[dict[str, str]]) -> bytes:
 def parse_signatures(data: bytes, *, source: str) -> list[dict[str, str]]:
     try:
         entries = json.loads(data)["signatures"]
-        if not all(isinstance(e, dict) and {"keyid", "sig"} <= e.keys() for e in entries):
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("keyid", "sig"))
+            and isinstance(e.get("sha256", ""), str) for e in entries
+        ):
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise HubError(f"signature check failed: {source} is not a modahub signature file") from None
     return entries
 

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
 from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend
 from modahub_hub.hub.config import read_config, read_state, updating
-from modahub_hub.hub.registry import REGISTRY_FILE, Registry
+from modahub_hub.hub.limits import SIGNATURE_BYTES, metadata_limit
+from modahub_hub.hub.registry import REGISTRY_FILE, SIGNATURE_FILE, Registry
 from modahub_hub.hub.signing import PublicKey, parse_signatures, verify
 
 BUNDLED_ENV = "MODAHUB_BUNDLED_HUB"
 BUNDLED_KEY_FILE = "bundled_hub.pub"
+_FILES_DIR = re.compile(rb'"files_dir":"([A-Za-z0-9_][A-Za-z0-9_./-]{0,200})"')
 
 
 def bundled_hub_path() -> Path:
@@ -59,18 +62,32 @@ def load_verified(backend: Backend, *, extra_keys: list[PublicKey] | None = None
     ``extra_keys`` are trusted besides the configured ones (a publisher trusts its own key).
     """
     source = backend.url(REGISTRY_FILE)
-    data = backend.read(REGISTRY_FILE)
+    data = backend.read(REGISTRY_FILE, metadata_limit())
     if data is None:
         raise HubError(f"{source} not found: is this a modahub hub? Create one with 'modahub hub init'")
-    registry = Registry.from_bytes(data, source=source)
-    sig = backend.read(registry.signature_path)
+    sig_path = signature_location(data)
+    sig = backend.read(sig_path, SIGNATURE_BYTES)
     if sig is None:
-        raise HubError(f"signature check failed: {backend.url(registry.signature_path)} is missing")
+        raise HubError(f"signature check failed: {backend.url(sig_path)} is missing")
     trusted = [*trusted_keys(backend.hub_id), *(extra_keys or [])]
-    verify(data, parse_signatures(sig, source=registry.signature_path), trusted, source=source)
+    verify(data, parse_signatures(sig, source=sig_path), trusted, source=source)  # before the bytes are parsed
+    registry = Registry.from_bytes(data, source=source)
+    if registry.signature_path != sig_path:
+        raise HubError(f"{source} is not a valid modahub registry: files_dir does not match where its signature is")
     _check_rollback(backend.hub_id, registry, hashlib.sha256(data).hexdigest(), source)
     registry.check_fresh(source)
     return registry
+
+
+def signature_location(data: bytes) -> str:
+    """Where the signature of registry bytes ``data`` lives, found without parsing them (they are not verified yet).
+
+    Canonical JSON has sorted keys and no spaces, so the top-level ``"files_dir":"…"`` is a plain substring;
+    whatever it says is checked again once the verified bytes are parsed.
+    """
+    match = _FILES_DIR.search(data[:4096]) or _FILES_DIR.search(data)
+    folder = match.group(1).decode("ascii") if match else ""
+    return f"{folder}/{SIGNATURE_FILE}" if folder else SIGNATURE_FILE
 
 
 def _check_rollback(hub_id: str, registry: Registry, digest: str, source: str) -> None:

@@ -2,8 +2,8 @@
 
 :func:`inspect_wheel` returns the distribution name and version (METADATA), its requirements, the
 ``modahub`` entry point (``entry_points.txt``) and the static manifest ``modahub.toml`` found in
-the entry point's top-level package, and checks that they agree, that no file escapes the wheel,
-and that no pickled weights ride along.
+the entry point's top-level package, and checks that they agree, that every file stays the plugin's
+own (:mod:`~modahub_hub.hub.confine`) and that no data file can run code (:mod:`~modahub_hub.hub.pickles`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,18 @@ import re
 import zipfile
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from modahub.manifest import MANIFEST_FILE, Manifest, ManifestError, parse_manifest
 from modahub_hub.hub import HubError
-from modahub_hub.hub.registry import normalize
+from modahub_hub.hub.confine import check_wheel_layout
+from modahub_hub.hub.pickles import check_wheel_data
+from modahub_hub.hub.registry import check_name, normalize
 
 ENTRY_POINT_GROUP = "modahub"
 CORE_DIST = "modahub-core"
-PICKLE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib")
 _WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
 
 
@@ -56,24 +57,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _is_pickle(zf: zipfile.ZipFile, name: str) -> bool:
-    if name.lower().endswith(PICKLE_SUFFIXES):
-        return True
-    with zf.open(name) as fh:
-        head = fh.read(4)
-    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # pickle protocol 2-5 header
-        return True
-    if head.startswith(b"PK\x03\x04") and not name.endswith(".whl"):  # a torch.save zip holds data.pkl
-        with zf.open(name) as fh, zipfile.ZipFile(fh) as inner:
-            return any(n.endswith(".pkl") for n in inner.namelist())
-    return False
-
-
 def _read_text(zf: zipfile.ZipFile, name: str, where: Path) -> str:
     try:
         return zf.read(name).decode("utf-8")
     except KeyError:
         raise HubError(f"{where.name}: missing {name}; is it a wheel built by a standard build backend?") from None
+    except UnicodeDecodeError as exc:
+        raise HubError(f"{where.name}: {name} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def inspect_wheel(path: Path) -> WheelInfo:
@@ -87,15 +77,8 @@ def inspect_wheel(path: Path) -> WheelInfo:
         raise HubError(f"{path}: not a readable wheel: {exc}") from None
     with zf:
         names = zf.namelist()
-        bad = [n for n in names if n.startswith("/") or ".." in PurePosixPath(n).parts]
-        if bad:
-            raise HubError(f"{path.name}: files would be installed outside site-packages: {', '.join(bad[:3])}")
-        pickles = [n for n in names if not n.endswith("/") and _is_pickle(zf, n)]
-        if pickles:
-            raise HubError(
-                f"{path.name}: pickled files are refused ({', '.join(pickles[:3])}); ship weights as safetensors/onnx "
-                "and pin them by revision and sha256 instead"
-            )
+        check_wheel_layout(zf, match["name"], match["version"], where=path.name)
+        check_wheel_data(zf, where=path.name)
         dist_info = f"{match['name']}-{match['version']}.dist-info"
         meta = BytesHeaderParser().parsebytes(_read_text(zf, f"{dist_info}/METADATA", path).encode())
         eps = configparser.ConfigParser(delimiters=("=",), interpolation=None)
@@ -103,6 +86,10 @@ def inspect_wheel(path: Path) -> WheelInfo:
         if f"{dist_info}/entry_points.txt" in names:
             eps.read_string(_read_text(zf, f"{dist_info}/entry_points.txt", path))
         name, version = meta["Name"], meta["Version"]
+        try:
+            check_name(name or "")
+        except ValueError as exc:
+            raise HubError(f"{path.name}: METADATA Name: {exc}") from None
         if not name or not version or normalize(name) != normalize(match["name"]) or version != match["version"]:
             raise HubError(f"{path.name}: METADATA says {name} {version}, which does not match the file name")
         if not eps.has_section(ENTRY_POINT_GROUP) or len(eps[ENTRY_POINT_GROUP]) != 1:
