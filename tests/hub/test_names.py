@@ -92,3 +92,10 @@ def test_artifact_urls_are_http_or_inside_the_hub(hub_dir, key, wheel, url):
     resign(hub_dir, key, lambda data: data["plugins"]["modahub-toy"]["versions"]["0.1.0"]["artifact"].update(url=url))
     result = CliRunner().invoke(cli, ["search", "--hub", str(hub_dir), "--json"])
     assert result.exit_code == 1 and "url" in result.stderr and "not a valid modahub registry" in result.stderr
+
+
+@pytest.mark.parametrize("requirement", ["modahub-t\u043ey", "has space", "modahub-<b>", "modahub-toy==\u0661"])
+def test_install_of_a_name_that_is_no_package_name_is_one_line(hub_dir, requirement):
+    result = CliRunner().invoke(cli, ["install", requirement, "--hub", str(hub_dir)])
+    assert result.exit_code == 1 and "is not NAME or NAME==VERSION" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.isascii()

@@ -74,7 +74,8 @@ class Hub:
         try:
             req = Requirement(requirement)
         except InvalidRequirement as exc:
-            raise HubError(f"{requirement!r} is not NAME or NAME==VERSION: {exc}") from None
+            reason = str(exc).splitlines()[0]
+            raise HubError(f"{ascii(requirement)} is not NAME or NAME==VERSION (ASCII PEP 508 name): {reason}") from None
         plugin = self.plugin(req.name)
         if plugin.status == "quarantined":
             raise HubError(
