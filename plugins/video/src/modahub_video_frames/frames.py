@@ -22,6 +22,8 @@ Sampling = Literal["uniform", "scene"]
 SAMPLINGS: tuple[str, ...] = ("uniform", "scene")
 THUMB = 32
 """Side of the grey thumbnails that scene-change detection compares."""
+AUDIO_RATE = 16000
+"""Rate at which a soundtrack is decoded for the audio encoder."""
 
 
 @dataclass(frozen=True)
@@ -100,16 +102,57 @@ def sample(payload: VideoPayload, sampling: Sampling = "uniform", frames: int = 
 
 
 def frame_chunks(doc: Document, picked: list[Frame]) -> list[Document]:
-    """Image documents of the picked frames, id ``<video id>@<frame>``, tagged ``t``, ``frame`` and ``parent``."""
+    """Image documents of the picked frames, id ``<video id>@<frame>``, tagged ``t``, ``frame``, ``parent``
+    and ``by`` = ``sight``."""
     return [
         Document(
             id=f"{doc.id}@{f.index}",
             modality="image",
             payload={"pixels": np.ascontiguousarray(f.pixels)},
-            tags={**doc.tags, "parent": doc.id, "frame": f.index, "t": round(f.time, 6)},
+            tags={**doc.tags, "parent": doc.id, "frame": f.index, "t": round(f.time, 6), "by": "sight"},
         )
         for f in picked
     ]
+
+
+def audio_track(payload: VideoPayload, rate: int = AUDIO_RATE) -> np.ndarray | None:
+    """The first audio stream of a video file as mono float32 samples at ``rate`` Hz (None when it has none)."""
+    if payload.uri is None:
+        return None
+    import av
+
+    path = local_path(payload.uri)
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise ExecutorError(f"{payload.uri}: PyAV cannot open it as a video: {exc}") from None
+    with container:
+        if not container.streams.audio:
+            return None
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        parts = []
+        for frame in container.decode(container.streams.audio[0]):
+            parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+        parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    return np.concatenate(parts).astype(np.float32) if parts else None
+
+
+def sound_chunks(doc: Document, samples: np.ndarray, rate: int, window: float) -> list[Document]:
+    """Audio documents of consecutive ``window``-second pieces of a soundtrack, id ``<video id>@sound<n>``,
+    tagged ``t`` (start, seconds), ``parent`` and ``by`` = ``sound``; silent pieces are left out."""
+    step = max(1, int(round(window * rate)))
+    chunks = []
+    for n, start in enumerate(range(0, len(samples), step)):
+        piece = samples[start : start + step]
+        if len(piece) < rate // 10 or float(np.abs(piece).max()) < 1e-3:
+            continue
+        chunks.append(Document(
+            id=f"{doc.id}@sound{n}",
+            modality="audio",
+            payload={"samples": np.ascontiguousarray(piece), "sample_rate": rate},
+            tags={**doc.tags, "parent": doc.id, "t": round(start / rate, 6), "by": "sound"},
+        ))
+    return chunks
 
 
 def video_document(
@@ -130,15 +173,17 @@ def video_document(
 
 @dataclass(frozen=True)
 class Moment:
-    """Where in a video a query matched best: the frame chunk's time, index and similarity."""
+    """Where in a video a query matched: the chunk's time, frame index (-1 for sound), similarity, and
+    whether by ``sight`` (a frame) or by ``sound`` (a piece of the soundtrack)."""
 
     time: float
     frame: int
     score: float
+    by: str = "sight"
 
 
 def locate(doc: Document, query: np.ndarray) -> list[Moment]:
-    """The frames of a matched video document ranked by similarity to ``query`` (best first).
+    """The frames and soundtrack pieces of a matched video document ranked by similarity to ``query`` (best first).
 
     Uses the chunk embeddings that the video-frames encoder stored; a document without them (not
     encoded by it) raises ExecutorError.
@@ -151,11 +196,14 @@ def locate(doc: Document, query: np.ndarray) -> list[Moment]:
         raise ExecutorError(f"query of dimension {np.asarray(query).shape[-1]}, frame vectors have {vectors.shape[1]}")
     scores = vectors @ np.asarray(query, dtype=np.float32).ravel()
     order = np.argsort(-scores, kind="stable")
-    return [Moment(float(chunks[i].tags["t"]), int(chunks[i].tags["frame"]), float(scores[i])) for i in order]
+    return [Moment(float(chunks[i].tags["t"]), int(chunks[i].tags.get("frame", -1)), float(scores[i]),
+                   str(chunks[i].tags.get("by", "sight"))) for i in order]
 
 
-def write_video(path: str, frames: np.ndarray, fps: float, codec: str = "libx264") -> None:
-    """Write T×H×W×3 uint8 frames to a video file with PyAV (H and W even for the default codec)."""
+def write_video(path: str, frames: np.ndarray, fps: float, codec: str = "libx264",
+                audio: tuple[np.ndarray, int] | None = None) -> None:
+    """Write T×H×W×3 uint8 frames to a video file with PyAV (H and W even for the default codec), and
+    optionally a soundtrack ``audio`` = (mono float samples in [-1, 1], rate) as AAC."""
     import fractions
 
     import av
@@ -167,6 +215,13 @@ def write_video(path: str, frames: np.ndarray, fps: float, codec: str = "libx264
         stream = container.add_stream(codec, rate=fractions.Fraction(fps).limit_denominator(1001))
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
+        sound = container.add_stream("aac", rate=int(audio[1])) if audio is not None else None
         for pixels in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
         container.mux(stream.encode())
+        if sound is not None and audio is not None:
+            samples = np.ascontiguousarray(np.asarray(audio[0], dtype=np.float32).reshape(1, -1))
+            chunk = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+            chunk.sample_rate = int(audio[1])
+            container.mux(sound.encode(chunk))
+            container.mux(sound.encode())
