@@ -100,6 +100,9 @@ def ray_serve(args: argparse.Namespace) -> None:
     """Requests/s of local ``modahub serve`` and of Ray Serve with 1 and 2 replicas on a two-node cluster, same run."""
     import os
 
+    here = Path(__file__).resolve().parent  # off sys.path: bench/ray.py would shadow the ray package
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+
     from modahub_hub.engines.cluster import LocalCluster
     from modahub_hub.engines.ray_serve import serve_on_ray
 
