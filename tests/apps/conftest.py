@@ -96,7 +96,7 @@ class ServerThread:
         self.thread.join(timeout=30)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def kit():
     """The helpers of this conftest (test modules cannot import it under --import-mode=importlib)."""
     import types

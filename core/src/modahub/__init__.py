@@ -27,6 +27,7 @@ _EXPORTS = {
     "SpaceMismatchError": "modahub.executors",
     "check_same_space": "modahub.executors",
     "hookimpl": "modahub.hookspecs",
+    "ModahubError": "modahub.errors",
     "PluginError": "modahub.plugins",
     "TextIndexer": "modahub.textindex",
     "RecipeError": "modahub.recipes",
@@ -35,6 +36,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from modahub.documents import Document, Provenance, WeightsPin, audio, image, text  # noqa: F401
+    from modahub.errors import ModahubError  # noqa: F401
     from modahub.executors import (  # noqa: F401
         Encoder,
         ExecutorError,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import struct
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ ALLOWED_DTYPES = frozenset(
     {"bool", "uint8", "int8", "uint16", "int16", "int32", "int64", "uint32", "float16", "float32", "float64"}
 )
 _MAGIC = b"MHA1"
+MAX_NDIM = 32
 
 
 def _check_dtype(dtype: np.dtype) -> None:
@@ -40,14 +42,23 @@ def array_to_json(array: np.ndarray) -> dict[str, Any]:
     }
 
 
+def _shape(shape_list: Any) -> tuple[int, ...]:
+    """A shape from a header: at most MAX_NDIM non-negative ints (checked before any allocation)."""
+    if not isinstance(shape_list, (list, tuple)) or len(shape_list) > MAX_NDIM:
+        raise ValueError(f"bad array shape: expected a list of at most {MAX_NDIM} non-negative integers")
+    if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape_list):
+        raise ValueError("bad array shape: every dimension must be a non-negative integer")
+    return tuple(shape_list)
+
+
 def _from_bytes(dtype_name: Any, shape_list: Any, raw: bytes) -> np.ndarray:
     try:
         dtype = np.dtype(dtype_name)
-        shape = tuple(int(s) for s in shape_list)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"bad array header: dtype={dtype_name!r} shape={shape_list!r}") from exc
+        raise ValueError(f"bad array header: dtype {str(dtype_name)[:40]!r}") from exc
     _check_dtype(dtype)
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    shape = _shape(shape_list)
+    expected = math.prod(shape) * dtype.itemsize  # exact (Python ints): a huge shape cannot overflow
     if len(raw) != expected:
         raise ValueError(f"array data has {len(raw)} bytes, shape {list(shape)} of {dtype.name} needs {expected}")
     return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype, copy=True).reshape(shape)
@@ -63,7 +74,7 @@ def array_from_json(obj: dict[str, Any]) -> np.ndarray:
 
 
 def coerce_array(value: Any) -> np.ndarray:
-    """Accept an ndarray, a JSON-encoded array or a nested list; refuse object arrays."""
+    """Accept an ndarray, a JSON-encoded array or a nested list; refuse object arrays and NaN/infinities."""
     if isinstance(value, np.ndarray):
         array = value
     elif isinstance(value, dict):
@@ -73,6 +84,8 @@ def coerce_array(value: Any) -> np.ndarray:
     else:
         raise ValueError(f"expected an array (numpy array, nested list or encoded dict), got {type(value).__name__}")
     _check_dtype(array.dtype)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError("the array holds NaN or infinite values; only finite numbers are accepted")
     return array
 
 
@@ -105,7 +118,7 @@ NDArray = Annotated[
             "type": "object",
             "properties": {
                 "dtype": {"type": "string", "enum": sorted(ALLOWED_DTYPES)},
-                "shape": {"type": "array", "items": {"type": "integer"}},
+                "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": MAX_NDIM},
                 "data": {"type": "string", "contentEncoding": "base64"},
             },
             "required": ["dtype", "shape", "data"],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,7 +23,45 @@ from modahub import modalities
 from modahub.arrays import NDArray
 from modahub.payloads import Payload
 
-TagValue = str | int | float | bool
+INT64 = (-(2**63), 2**63 - 1)
+"""The range of integer tag values: what every store (SQLite included) can hold exactly."""
+
+
+def _utf8(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _tag_value(value: str | int | float | bool) -> str | int | float | bool:
+    """Refuse what a store could not give back: NaN/infinities, ints beyond 64 bits, invalid Unicode."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"tag values must be finite numbers, got {value}")
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+        raise ValueError("integer tag values must fit in 64 bits (-2**63 .. 2**63-1)")
+    return _utf8(value) if isinstance(value, str) else value
+
+
+Text = Annotated[str, AfterValidator(_utf8)]
+"""A string every store can encode (UTF-8)."""
+TagValue = Annotated[str | int | float | bool, AfterValidator(_tag_value)]
+"""A tag value: text, a 64-bit integer, a finite float or a boolean."""
+
+
+def _finite_json(value: Any) -> Any:
+    """Refuse NaN/infinities anywhere inside a JSON-like value (walked without recursion)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"numbers must be finite, got {item}")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return value
 
 
 class WeightsPin(BaseModel):
@@ -42,7 +82,7 @@ class Provenance(BaseModel):
     weights: WeightsPin | None = None
     seed: int
     prompt: str
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: Annotated[dict[str, Any], AfterValidator(_finite_json)] = Field(default_factory=dict)
 
 
 def _payload_errors(exc: ValidationError) -> str:
@@ -61,11 +101,11 @@ class Document(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1)
+    id: Text = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1)
     modality: str
     payload: Payload
     embedding: NDArray | None = None
-    tags: dict[str, TagValue] = Field(default_factory=dict)
+    tags: dict[Text, TagValue] = Field(default_factory=dict)
     chunks: list[Document] = Field(default_factory=list)
     provenance: Provenance | None = None
 

@@ -16,13 +16,14 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from modahub.documents import Document
+from modahub.errors import ModahubInputError
 
 Kind = Literal["encoder", "indexer", "generator"]
 Filter = dict[str, Any]
 """Tag filter: every key must equal the value (or be one of the values, when a list is given)."""
 
 
-class ExecutorError(ValueError):
+class ExecutorError(ModahubInputError):
     """An executor was given input it does not accept."""
 
 

@@ -15,12 +15,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from modahub.errors import ModahubInputError
+
 MANIFEST_FILE = "modahub.toml"
 SCHEMA_VERSION = 1
 _EXECUTOR_NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 
 
-class ManifestError(ValueError):
+class ManifestError(ModahubInputError):
     """A plugin manifest is missing or invalid."""
 
 

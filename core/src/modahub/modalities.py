@@ -1,8 +1,9 @@
-"""The open set of modalities: a name, a payload schema and a description.
+"""The open set of modalities: a plain registry of names and payload schemas.
 
-Built-in modalities and those of plugins are registered through the same
-``register_modalities`` hook into the plugin manager's registry. An unknown name makes the
-manager load the plugin whose static manifest declares it.
+The built-in modalities are registered when this module is imported. Plugins add theirs when
+they load (the plugin manager calls ``register``). For a name it does not know yet, the registry
+asks the resolvers in :data:`modahub.lookup.modality_resolvers`, e.g. the plugin manager's "load
+the plugin whose manifest declares it". This module knows nothing of plugins: building a text document scans no entry point.
 """
 
 from __future__ import annotations
@@ -10,13 +11,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modahub.payloads import Payload
+from modahub import lookup
+from modahub.errors import ModahubInputError
+from modahub.payloads import (
+    AudioPayload,
+    ImagePayload,
+    MeshPayload,
+    Payload,
+    PointCloudPayload,
+    TextPayload,
+    TimeSeriesPayload,
+    VideoPayload,
+)
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
-class UnknownModalityError(ValueError):
-    """No installed plugin provides the requested modality."""
+class UnknownModalityError(ModahubInputError):
+    """No registered modality, nor any resolver, knows the requested name."""
 
 
 @dataclass(frozen=True)
@@ -34,15 +46,53 @@ class Modality:
             raise TypeError(f"modality {self.name!r}: payload must be a subclass of modahub.Payload")
 
 
-def get(name: str) -> Modality:
-    """The modality called ``name``, loading the plugin that declares it if needed."""
-    from modahub.plugins import manager
+BUILTIN_MODALITIES = (
+    Modality("text", TextPayload, "Unicode text"),
+    Modality("image", ImagePayload, "H×W×C uint8 pixels, or an image file"),
+    Modality("audio", AudioPayload, "float samples and a sample rate, or a sound file"),
+    Modality("video", VideoPayload, "T×H×W×C uint8 frames and fps, or a video file"),
+    Modality("mesh", MeshPayload, "triangle mesh: V×3 vertices and F×3 faces"),
+    Modality("pointcloud", PointCloudPayload, "N×3 points"),
+    Modality("timeseries", TimeSeriesPayload, "T×C values with optional timestamps"),
+)
 
-    return manager().modality(name)
+_registry: dict[str, Modality] = {m.name: m for m in BUILTIN_MODALITIES}
+
+
+def register(modality: Modality) -> None:
+    """Add a modality; registering a different payload schema under a taken name is an error."""
+    existing = _registry.get(modality.name)
+    if existing is not None and existing.payload is not modality.payload:
+        raise ValueError(
+            f"modality {modality.name!r} is already registered with payload "
+            f"{existing.payload.__module__}.{existing.payload.__qualname__}; "
+            "a plugin that builds on another plugin's modality depends on it instead of registering it again"
+        )
+    _registry[modality.name] = modality
+
+
+def unregister_all_but_builtins() -> None:
+    """Forget the modalities plugins registered (the plugin manager calls it when it is reset)."""
+    _registry.clear()
+    _registry.update({m.name: m for m in BUILTIN_MODALITIES})
+
+
+def get(name: str) -> Modality:
+    """The modality called ``name``, asking the resolvers when it is not registered yet."""
+    if name not in _registry:
+        for resolver in lookup.modality_resolvers:
+            resolver(name)
+            if name in _registry:
+                break
+    try:
+        return _registry[name]
+    except KeyError:
+        raise UnknownModalityError(
+            f"unknown modality {name!r}; known: {', '.join(sorted(_registry))}. "
+            "Install a plugin that provides it (modahub search --modality NAME)"
+        ) from None
 
 
 def known() -> dict[str, Modality]:
     """All modalities registered so far: the built-ins and those of loaded plugins."""
-    from modahub.plugins import manager
-
-    return dict(manager().modalities)
+    return dict(_registry)

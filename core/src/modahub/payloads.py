@@ -15,9 +15,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modahub.arrays import NDArray
+from modahub.errors import ModahubError
 
 
-class MissingExtraError(ImportError):
+class MissingExtraError(ModahubError, ImportError):
     """An optional library needed to load a payload is not installed."""
 
 
@@ -118,7 +119,7 @@ class AudioPayload(Payload):
 
     data_fields = ("samples", "sample_rate")
     samples: NDArray | None = None
-    sample_rate: int | None = Field(default=None, gt=0)
+    sample_rate: int | None = Field(default=None, gt=0, le=10_000_000)
 
     def check(self) -> None:
         if self.samples is not None:
@@ -145,7 +146,7 @@ class VideoPayload(Payload):
 
     data_fields = ("frames", "fps")
     frames: NDArray | None = None
-    fps: float | None = Field(default=None, gt=0)
+    fps: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     def check(self) -> None:
         if self.frames is not None:

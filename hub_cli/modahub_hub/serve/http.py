@@ -8,9 +8,8 @@ Work runs on one worker thread behind a bounded queue: when it is full the answe
 finishes, then the index is saved.
 """
 
-from __future__ import annotations
-
 import asyncio
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,25 +21,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from modahub import modalities
 from modahub.executors import ExecutorError
 from modahub.pipeline import App, InputError, PipelineError
 from modahub.pipeline.inputs import document_from_file
 from modahub.pipeline.runner import persist
+from modahub.pipeline.steps import brief
+from modahub_hub.serve.admission import Admission, BodyLimit, Refused
 from modahub_hub.serve.queue import Unavailable, WorkQueue
 from modahub_hub.serve.schemas import (
-    DocsRequest,
     EncodeResponse,
-    GenerateRequest,
     GenerateResponse,
     IndexResponse,
     Problem,
-    SearchRequest,
     SearchResponse,
+    app_models,
 )
 
 DEFAULT_QUEUE = 64
-MAX_UPLOAD_BYTES = 32 * 2**20
-_ERRORS = {422: {"model": Problem, "description": "malformed request (field-level errors)"},
+_ERRORS = {413: {"model": Problem, "description": "request body over serve.max_request_bytes"},
+           422: {"model": Problem, "description": "malformed request or over a limit (field-level errors)"},
            503: {"model": Problem, "description": "queue full, warming up or shutting down; retry"}}
 
 
@@ -69,8 +69,10 @@ class _State:
             return await self.queue.run(fn, *args)
         except Unavailable as exc:
             raise _HTTPProblem(_problem(503, [], str(exc), **{"Retry-After": "1"})) from None
+        except Refused as exc:
+            raise _HTTPProblem(_problem(exc.status, exc.loc, exc.msg)) from None
         except (ExecutorError, PipelineError, InputError) as exc:
-            raise _HTTPProblem(_problem(422, loc, str(exc))) from None
+            raise _HTTPProblem(_problem(422, loc, brief(str(exc), 1000))) from None
 
 
 class _HTTPProblem(Exception):
@@ -79,8 +81,15 @@ class _HTTPProblem(Exception):
 
 
 def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
-    """A FastAPI application serving ``app`` with a queue of ``queue`` requests."""
+    """A FastAPI application serving ``app`` with a queue of ``queue`` requests.
+
+    Requests are bounded by the app file's ``serve`` settings (:class:`~modahub.pipeline.app.ServeSpec`).
+    """
     state = _State(app, queue)
+    admission = Admission(app)
+    known = {name: m.payload for name, m in modalities.known().items()}
+    models = app_models(app.describe()["modalities"], known, app.spec.serve)
+    DocsRequest, SearchRequest, GenerateRequest = models.DocsRequest, models.SearchRequest, models.GenerateRequest  # noqa: N806
 
     def warm_up() -> None:
         try:
@@ -88,6 +97,7 @@ def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
         except Exception as exc:  # reported by /ready, not fatal for the process
             state.error = f"{type(exc).__name__}: {exc}"
             return
+        api.openapi()  # built once here (a second or two for many modalities), cached for /openapi.json
         state.ready = True
 
     @asynccontextmanager
@@ -101,18 +111,24 @@ def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
         if index is not None and state.error is None:
             persist(index)
 
-    api = FastAPI(title=f"modahub app {app.name}", version="1", lifespan=lifespan,
+    api = FastAPI(title=f"modahub app {app.name}", version="1", lifespan=lifespan, separate_input_output_schemas=False,
                   description="Encode, index, search and generate multimodal documents.")
     api.state.modahub = state
+    api.add_middleware(BodyLimit, limit=app.spec.serve.max_request_bytes)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        errors = [{"loc": _body_loc(e["loc"], known), "msg": brief(e["msg"], 1000), "type": e["type"]}
+                  for e in exc.errors()[:20]]
         return JSONResponse({"detail": errors}, status_code=422)
 
     @api.exception_handler(_HTTPProblem)
     async def _problem_handler(_: Request, exc: _HTTPProblem) -> Response:
         return exc.response
+
+    @api.exception_handler(Refused)
+    async def _refused(_: Request, exc: Refused) -> Response:
+        return _problem(exc.status, exc.loc, exc.msg)
 
     @api.get("/health", summary="Liveness: the process answers")
     async def health() -> dict[str, str]:
@@ -130,69 +146,76 @@ def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
     async def info() -> dict[str, Any]:
         return app.describe()
 
-    def encode_docs(docs: list[Any]) -> EncodeResponse:
+    def encode_docs(docs: list[Any], loc: list[str | int]) -> EncodeResponse:
+        docs = admission.documents(docs, loc)
         space, dim = app.space
         return EncodeResponse(ids=[d.id for d in docs], space=space, dim=dim, embeddings=app.encode(docs))
 
-    def index_docs(docs: list[Any]) -> IndexResponse:
-        result = app.index(docs)
+    def index_docs(docs: list[Any], loc: list[str | int]) -> IndexResponse:
+        result = app.index(admission.documents(docs, loc))
         return IndexResponse(indexed=[d.id for d in result.documents], index_size=len(app.indexer()))
 
-    def search_docs(queries: list[Any], k: int, flt: Any, documents: bool) -> SearchResponse:
-        result = app.search(queries, k=k, filter=flt)
+    def search_docs(queries: list[Any], loc: list[str | int], k: int, flt: Any, documents: bool) -> SearchResponse:
+        result = app.search(admission.documents(queries, loc), k=k, filter=flt)
         if not documents:
             return SearchResponse(results=[[m.model_copy(update={"document": None}) for m in hits] for hits in result.matches])
         return SearchResponse(results=result.matches)
 
-    def generate_docs(body: GenerateRequest) -> GenerateResponse:
+    def generate_docs(body: Any) -> GenerateResponse:
         result = app.generate(body.prompts, n=body.n, seed=body.seed, generator=body.generator)
         indexed = app.spec.index is not None and any(d.embedding is not None for d in result.documents)
         return GenerateResponse(documents=result.documents, indexed=indexed)
 
     @api.post("/encode", response_model=EncodeResponse, responses=_ERRORS, summary="Embed documents")
-    async def encode(body: DocsRequest) -> Response:
-        return _json(await state.work(["body", "docs"], encode_docs, body.docs))
+    async def encode(body: DocsRequest) -> Response:  # type: ignore[valid-type]
+        loc: list[str | int] = ["body", "docs"]
+        return _json(await state.work(loc, encode_docs, body.docs, loc))
 
     @api.post("/index", response_model=IndexResponse, responses=_ERRORS, summary="Encode and add documents to the index")
-    async def index(body: DocsRequest) -> Response:
+    async def index(body: DocsRequest) -> Response:  # type: ignore[valid-type]
         _require_index(app)
-        return _json(await state.work(["body", "docs"], index_docs, body.docs))
+        loc: list[str | int] = ["body", "docs"]
+        return _json(await state.work(loc, index_docs, body.docs, loc))
 
-    @api.post("/search", response_model=SearchResponse, responses=_ERRORS, summary="Nearest documents to each query")
-    async def search(body: SearchRequest) -> Response:
+    @api.post("/search", response_model=models.SearchResponse, responses=_ERRORS, summary="Nearest documents to each query")
+    async def search(body: SearchRequest) -> Response:  # type: ignore[valid-type]
         _require_index(app)
-        return _json(await state.work(["body", "queries"], search_docs, body.queries, body.k, body.filter, body.documents))
+        loc: list[str | int] = ["body", "queries"]
+        return _json(await state.work(loc, search_docs, body.queries, loc, body.k, body.filter, body.documents))
 
-    @api.post("/generate", response_model=GenerateResponse, responses=_ERRORS, summary="Generate (and index) documents")
-    async def generate(body: GenerateRequest) -> Response:
+    @api.post("/generate", response_model=models.GenerateResponse, responses=_ERRORS,
+              summary="Generate (and index) documents")
+    async def generate(body: GenerateRequest) -> Response:  # type: ignore[valid-type]
+        admission.count(len(body.prompts) * body.n, ["body", "n"], "documents to generate (prompts × n)")
         return _json(await state.work(["body"], generate_docs, body))
 
     @api.post("/upload/{shape}", responses=_ERRORS, summary="Encode, index or search with uploaded media files")
     async def upload(
         shape: Literal["encode", "index", "search"],
         files: Annotated[list[UploadFile], File(description="image, audio, text … files; modality from the extension")],
-        modality: Annotated[str | None, Form(description="force a modality instead of guessing it")] = None,
+        modality: Annotated[str | None, Form(max_length=64, description="force a modality instead of guessing it")] = None,
         k: Annotated[int, Form(ge=1, le=1000)] = 10,
     ) -> Response:
         if shape != "encode":
             _require_index(app)
-        blobs = []
-        for i, upload in enumerate(files):
-            data = await upload.read()
-            if len(data) > MAX_UPLOAD_BYTES:
-                msg = f"{upload.filename}: larger than {MAX_UPLOAD_BYTES} bytes"
-                raise _HTTPProblem(_problem(413, ["body", "files", i], msg))
-            blobs.append((upload.filename or f"upload-{i}", data))
+        admission.count(len(files), ["body", "files"], "files")
 
         def handle() -> BaseModel:
-            docs = _documents_from_uploads(blobs, modality)
+            loc: list[str | int] = ["body", "files"]
+            docs = _documents_from_uploads(files, modality, admission)
             if shape == "encode":
-                return encode_docs(docs)
-            return index_docs(docs) if shape == "index" else search_docs(docs, k, None, True)
+                return encode_docs(docs, loc)
+            return index_docs(docs, loc) if shape == "index" else search_docs(docs, loc, k, None, True)
 
         return _json(await state.work(["body", "files"], handle))
 
     return api
+
+
+def _body_loc(loc: Any, modality_names: Any) -> list[str | int]:
+    """The error's place in the body: without the modality that pydantic inserts after a document's index."""
+    out = list(loc)
+    return [p for i, p in enumerate(out) if not (i and isinstance(out[i - 1], int) and p in modality_names)]
 
 
 def _require_index(app: App) -> None:
@@ -200,13 +223,26 @@ def _require_index(app: App) -> None:
         raise _HTTPProblem(_problem(404, ["path"], f"app {app.name!r} has no index"))
 
 
-def _documents_from_uploads(blobs: list[tuple[str, bytes]], modality: str | None) -> list[Any]:
-    """Documents read from uploaded bytes through a private temporary folder (removed after)."""
+def _documents_from_uploads(files: list[UploadFile], modality: str | None, admission: Admission) -> list[Any]:
+    """Documents read from uploaded files through a private temporary folder (removed after).
+
+    The multipart parser has spooled each file to disk already, under the request's byte limit;
+    here each is copied in chunks, never held whole in memory.
+    """
     with tempfile.TemporaryDirectory(prefix="modahub-upload-") as tmp:
         docs = []
-        for i, (name, data) in enumerate(blobs):
-            path = Path(tmp) / f"{i}-{Path(name).name}"
-            path.write_bytes(data)
-            docs.append(document_from_file(path, modality=modality, doc_id=Path(name).name))
-        return [d.model_copy(update={"payload": d.payload.model_copy(update={"uri": None}), "tags": {"source": d.id}})
-                for d in docs]
+        for i, upload in enumerate(files):
+            name = Path(upload.filename or f"upload-{i}").name or f"upload-{i}"
+            path = Path(tmp) / f"{i}-{name}"
+            with path.open("wb") as out:
+                upload.file.seek(0)
+                shutil.copyfileobj(upload.file, out, 2**20)
+            try:
+                doc = document_from_file(path, modality=modality, doc_id=name)
+            except InputError as exc:
+                reason = str(exc).replace(str(path), name)
+                raise Refused(422, ["body", "files", i], brief(reason, 500)) from None
+            admission.sizes(doc, ["body", "files", i])
+            docs.append(doc.model_copy(update={"payload": doc.payload.model_copy(update={"uri": None}),
+                                               "tags": {"source": doc.id}}))
+        return docs

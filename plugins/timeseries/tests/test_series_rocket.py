@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 from aeon.datasets import load_classification
 from modahub_series_rocket.encoder import SeriesRocketEncoder
+from pydantic import ValidationError
 
 from modahub.documents import Document
 from modahub.executors import ExecutorError
+from modahub.payloads import TimeSeriesPayload
 
 
 def series(values, **fields):
@@ -58,5 +60,8 @@ def test_channels_are_pooled_and_bad_values_refused(encoder):
     assert encoder.encode([series(two)]).shape == (1, 256)
     broken = two.copy()
     broken[5, 1] = np.nan
-    with pytest.raises(ExecutorError, match="document 0 .*NaN"):
-        encoder.encode([series(broken)])
+    with pytest.raises(ValidationError, match="NaN"):  # core refuses it when the document is built
+        series(broken)
+    unchecked = Document.model_construct(modality="timeseries", payload=TimeSeriesPayload.model_construct(values=broken))
+    with pytest.raises(ExecutorError, match="document 0 .*NaN"):  # and the encoder still refuses one built without checks
+        encoder.encode([unchecked])

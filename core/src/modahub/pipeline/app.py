@@ -18,6 +18,12 @@ An app file (``app.yml``)::
       network: false               # true: host network, served on 127.0.0.1
       memory: 2g
       pids: 256
+    serve:                         # what an HTTP request may do (optional; these are the defaults)
+      uri_dirs: []                 # folders whose files documents may name by uri (none: no uri at all)
+      max_request_bytes: 67108864  # body, or all uploaded files together
+      max_docs: 256                # documents (chunks included), queries, or prompts × n
+      max_text_chars: 100000
+      max_array_items: 67108864    # values in one array
 
 From it the app derives the standard pipeline shapes, all sharing the same executor instances:
 ``encode`` (input → encoders), ``index`` (input → segmenters → encoders → index add),
@@ -36,9 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modahub.documents import Document
 from modahub.executors import Filter
-from modahub.pipeline.graph import Pipeline, PipelineError
+from modahub.pipeline.graph import Pipeline, PipelineError, read_yaml
 from modahub.pipeline.runner import LocalRunner, ProgressFn, RunResult
-from modahub.pipeline.steps import Step
+from modahub.pipeline.steps import Step, brief
 
 Shape = Literal["encode", "index", "search", "generate"]
 
@@ -47,8 +53,8 @@ class ExecutorRef(BaseModel):
     """An executor of an app: registry name, parameters, optional step name (default: ``uses``)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    name: str | None = None
-    uses: str
+    name: str | None = Field(default=None, max_length=128)
+    uses: str = Field(max_length=128)
     params: dict[str, Any] = Field(default_factory=dict, alias="with")
 
     @property
@@ -66,6 +72,22 @@ class ContainerSpec(BaseModel):
     pids: int = Field(default=256, ge=16, description="most processes and threads in the container")
 
 
+class ServeSpec(BaseModel):
+    """What ``modahub serve`` lets a request do; the defaults are the safe ones (requests come from anyone)."""
+
+    model_config = ConfigDict(extra="forbid")
+    uri_dirs: list[str] = Field(default_factory=list, max_length=64,
+                                description="folders (relative to the app file) whose files documents sent over "
+                                            "HTTP may name by uri; default: none, no document may carry a uri")
+    max_request_bytes: int = Field(default=64 * 2**20, ge=1024, le=2**36,
+                                   description="largest request body (JSON or all uploaded files together)")
+    max_docs: int = Field(default=256, ge=1, le=100_000,
+                          description="most documents (chunks included), queries, or prompts × n per request")
+    max_text_chars: int = Field(default=100_000, ge=1, le=2**31, description="longest text or prompt")
+    max_array_items: int = Field(default=2**26, ge=1, le=2**40,
+                                 description="most values in one array (pixels, samples, frames, vertices…)")
+
+
 class AppSpec(BaseModel):
     """The app file's schema."""
 
@@ -76,22 +98,7 @@ class AppSpec(BaseModel):
     generators: list[ExecutorRef] = Field(default_factory=list)
     segmenters: list[ExecutorRef] = Field(default_factory=list)
     container: ContainerSpec = Field(default_factory=ContainerSpec)
-
-
-def read_yaml(source: str | Path) -> Any:
-    """Parse YAML with ``yaml.safe_load`` from a file (a Path, or a str naming a .yml/.yaml file) or text."""
-    import yaml
-
-    is_file = isinstance(source, Path) or ("\n" not in source and source.endswith((".yml", ".yaml")))
-    where = str(source) if is_file else "YAML text"
-    try:
-        text = Path(source).read_text(encoding="utf-8") if is_file else str(source)
-    except OSError as exc:
-        raise PipelineError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PipelineError(f"{where}: not valid YAML: {exc}") from None
+    serve: ServeSpec = Field(default_factory=ServeSpec)
 
 
 class App:
@@ -103,7 +110,8 @@ class App:
             try:
                 spec = AppSpec.model_validate(spec)
             except ValidationError as exc:
-                details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+                details = "; ".join(f"{brief('.'.join(str(p) for p in e['loc']), 120) or '(top)'}: {brief(e['msg'])}"
+                                    for e in exc.errors()[:10])
                 raise PipelineError(f"{source}: invalid app: {details}") from None
         self.spec = spec
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
@@ -112,7 +120,7 @@ class App:
         names = [r.step_name for r in self._refs()]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise PipelineError(f"{source}: several executors are named {', '.join(dupes)}; give each a distinct 'name'")
+            raise PipelineError(f"{source}: several executors are named {brief(', '.join(dupes))}; give each a distinct 'name'")
         for shape in ("encode", "index", "search"):
             if shape == "encode" or spec.index is not None:
                 self.pipeline(shape)

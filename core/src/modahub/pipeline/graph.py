@@ -20,12 +20,34 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from modahub.errors import ModahubInputError
 from modahub.pipeline.fits import fits_hint
-from modahub.pipeline.steps import INPUT, SEGMENTERS, Flow, Step
+from modahub.pipeline.steps import INPUT, SEGMENTERS, Flow, Step, brief
 
 
-class PipelineError(ValueError):
+class PipelineError(ModahubInputError):
     """A pipeline is malformed or its steps do not fit together."""
+
+
+def read_yaml(source: str | Path) -> Any:
+    """Parse YAML safely (:func:`~modahub.pipeline.yamlfile.load_yaml`) from a file (a Path, or a str naming a
+    .yml/.yaml file) or text."""
+    import yaml
+
+    from modahub.pipeline.yamlfile import YAMLLimitError, load_yaml
+
+    is_file = isinstance(source, Path) or ("\n" not in source and source.endswith((".yml", ".yaml")))
+    where = str(source) if is_file else "YAML text"
+    try:
+        text = Path(source).read_text(encoding="utf-8") if is_file else str(source)
+    except OSError as exc:
+        raise PipelineError(f"{where}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return load_yaml(text)
+    except YAMLLimitError as exc:
+        raise PipelineError(f"{where}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"{where}: not valid YAML: {brief(str(exc), 500)}") from None
 
 
 @dataclass
@@ -61,7 +83,7 @@ class Node:
 
 
 def _validation_message(exc: ValidationError, where: str) -> str:
-    return "; ".join(f"{where}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return "; ".join(f"{where}.{brief('.'.join(str(p) for p in e['loc']), 120)}: {brief(e['msg'])}" for e in exc.errors()[:10])
 
 
 def _check_params(step: Step, cls: type) -> None:
@@ -74,7 +96,7 @@ def _check_params(step: Step, cls: type) -> None:
     unknown = sorted(set(step.params) - set(accepted))
     if unknown:
         raise PipelineError(
-            f"{step.label()}: unknown parameter(s) {', '.join(unknown)}; accepted: {', '.join(accepted) or 'none'}"
+            f"{step.label()}: unknown parameter(s) {brief(', '.join(unknown))}; accepted: {', '.join(accepted) or 'none'}"
         )
     missing = [p.name for p in params if p.default is p.empty and p.name not in step.params]
     if missing:
@@ -135,8 +157,6 @@ class Pipeline:
     @classmethod
     def from_yaml(cls, source: str | Path) -> Pipeline:
         """A pipeline from a YAML file path or YAML text (``yaml.safe_load``)."""
-        from modahub.pipeline.app import read_yaml
-
         return cls.from_dict(read_yaml(source))
 
     def to_dict(self) -> dict[str, Any]:
@@ -175,26 +195,33 @@ class Pipeline:
             for need in step.needs:
                 if need != INPUT and need not in self.steps:
                     raise PipelineError(
-                        f"{step.label()}: needs unknown step {need!r}; steps are: {', '.join(self.steps)}"
+                        f"{step.label()}: needs unknown step {need!r}; steps are: {brief(', '.join(self.steps))}"
                     )
         order: list[str] = []
-        state: dict[str, int] = {}
-
-        def visit(name: str, path: list[str]) -> None:
-            if state.get(name) == 2:
-                return
-            if state.get(name) == 1:
-                cycle = path[path.index(name):] + [name]
-                raise PipelineError(f"pipeline {self.name!r} has a cycle: {' -> '.join(cycle)}")
-            state[name] = 1
-            for need in self.steps[name].needs:
-                if need != INPUT:
-                    visit(need, [*path, name])
-            state[name] = 2
-            order.append(name)
-
-        for name in self.steps:
-            visit(name, [])
+        done: set[str] = set()
+        for root in self.steps:  # depth-first with an explicit stack: any depth, no RecursionError
+            if root in done:
+                continue
+            path: list[str] = [root]
+            on_path = {root}
+            pending = [iter(self.steps[root].needs)]
+            while pending:
+                need = next(pending[-1], None)
+                if need is None:
+                    name = path.pop()
+                    on_path.discard(name)
+                    pending.pop()
+                    done.add(name)
+                    order.append(name)
+                elif need == INPUT or need in done:
+                    continue
+                elif need in on_path:
+                    cycle = [*path[path.index(need):], need]
+                    raise PipelineError(f"pipeline {self.name!r} has a cycle: {brief(' -> '.join(cycle))}")
+                else:
+                    path.append(need)
+                    on_path.add(need)
+                    pending.append(iter(self.steps[need].needs))
         return order
 
     @staticmethod
@@ -211,7 +238,7 @@ class Pipeline:
         try:
             instance = cls(**params)
         except (TypeError, ValueError) as exc:
-            raise PipelineError(f"{step.label()}: bad parameters {step.params}: {exc}") from None
+            raise PipelineError(f"{step.label()}: bad parameters {brief(step.params)}: {brief(str(exc))}") from None
         self._shared[step.name] = instance
         return instance
 

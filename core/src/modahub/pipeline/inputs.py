@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from modahub.documents import Document
+from modahub.errors import ModahubInputError
 
 EXTENSIONS: dict[str, str] = {
     **dict.fromkeys((".txt", ".md"), "text"),
@@ -19,7 +20,7 @@ EXTENSIONS: dict[str, str] = {
 }
 
 
-class InputError(ValueError):
+class InputError(ModahubInputError):
     """A file could not be turned into documents."""
 
 

@@ -9,8 +9,9 @@ compares the flow a step receives with the flow it expects.
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,6 +20,19 @@ from modahub.documents import Document
 _STEP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 INPUT = "input"
 """The name under which the pipeline's own input appears in messages and ``needs``."""
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 8, 8, 8, 8
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = 80, 80, 40
+
+
+def brief(value: Any, limit: int = 300) -> str:
+    """``value`` for an error message, never longer than ``limit`` characters (strings as they are, others repr'd).
+
+    App files and requests come from anyone: a message must not render an unbounded value.
+    """
+    text = value if isinstance(value, str) else _REPR.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Step(BaseModel):
@@ -30,16 +44,16 @@ class Step(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str
-    uses: str = Field(description="registry name of an executor, e.g. 'minilm-text', or a built-in segmenter")
+    uses: str = Field(max_length=128, description="registry name of an executor, e.g. 'minilm-text', or a built-in segmenter")
     params: dict[str, Any] = Field(default_factory=dict, alias="with")
-    needs: list[str] = Field(default_factory=list)
+    needs: list[Annotated[str, Field(max_length=128)]] = Field(default_factory=list)
     op: Literal["add", "search"] | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         if not _STEP_NAME.match(value) or value == INPUT:
-            raise ValueError(f"step name {value!r} must be letters, digits, '-' or '_' (and not {INPUT!r})")
+            raise ValueError(f"step name {brief(value, 80)!r} must be letters, digits, '-' or '_' (and not {INPUT!r})")
         return value
 
     def label(self) -> str:

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from modahub import plugins  # also lets the modality registry find plugin modalities
 from modahub.documents import Document
 from modahub.executors import Executor, Kind
 from modahub.manifest import ExecutorSpec, ManifestError, read_manifest
@@ -29,9 +30,7 @@ from modahub.testing.rules import Rule, Subject, check, contract_params, rules_f
 
 def _executor_class(executor: type[Executor] | str) -> type[Executor]:
     if isinstance(executor, str):
-        from modahub.plugins import manager
-
-        return manager().executor_class(executor)
+        return plugins.manager().executor_class(executor)
     return executor
 
 

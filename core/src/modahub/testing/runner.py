@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from modahub import plugins
+from modahub.errors import ModahubInputError
 from modahub.plugins import ENTRY_POINT_GROUP, LOAD_ENV, PluginManager, PluginRecord
 from modahub.testing.rules import RuleResult, Subject, contract_params, rules_for, run_rule
 
 
-class ContractTargetError(LookupError):
+class ContractTargetError(ModahubInputError, LookupError):
     """The target is neither a plugin folder nor an installed plugin."""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from modahub.documents import Document
+from modahub.errors import ModahubError
 
 _WORDS = (
     "river stone light orbit signal violet harbor maple engine quiet ember lattice cedar pulse "
@@ -71,7 +72,7 @@ BUILTIN_SAMPLES: dict[str, Callable[[np.random.Generator], dict[str, Any]]] = {
 }
 
 
-class NoSamplesError(LookupError):
+class NoSamplesError(ModahubError, LookupError):
     """The kit cannot make sample documents of a modality."""
 
 

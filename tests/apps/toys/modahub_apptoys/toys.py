@@ -7,9 +7,11 @@ import threading
 import time
 
 import numpy as np
+from pydantic import Field
 
 from modahub.documents import Document, Provenance
 from modahub.executors import Encoder, Generator
+from modahub.payloads import Payload
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -107,3 +109,30 @@ class ToyDraw(Generator):
                                           seed=seed, prompt=prompt),
                 ))
         return docs
+
+
+class TallyPayload(Payload):
+    """A plugin modality's payload: a count and who counted."""
+
+    data_fields = ("count",)
+    count: int | None = Field(default=None, ge=0, le=1000)
+    counter: str = ""
+
+
+class ToyTally(Encoder):
+    name = "toy-tally"
+    modalities = ("tally",)
+    space, dim = "toy-digits", 10
+
+    def _encode(self, docs: list[Document]) -> np.ndarray:
+        return np.stack([_vector(d.payload.count % 10, f"{d.payload.count}{d.payload.counter}".encode()) for d in docs])
+
+
+class ToySeries(Encoder):
+    name = "toy-series"
+    modalities = ("timeseries",)
+    space, dim = "toy-digits", 10
+
+    def _encode(self, docs: list[Document]) -> np.ndarray:
+        values = [np.asarray(d.payload.values, dtype=np.float64) for d in docs]
+        return np.stack([_vector(int(np.clip(round(v.mean()), 0, 9)), v.tobytes()) for v in values])

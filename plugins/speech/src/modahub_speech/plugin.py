@@ -1,0 +1,12 @@
+"""Hook implementations of modahub-speech: what it registers must match modahub.toml."""
+
+from collections.abc import Callable
+
+from modahub.hookspecs import hookimpl
+
+
+@hookimpl
+def register_executors(register: Callable[[type], None]) -> None:
+    from modahub_speech.encoder import SpeechAudioEncoder
+
+    register(SpeechAudioEncoder)
