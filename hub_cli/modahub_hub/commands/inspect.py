@@ -101,16 +101,15 @@ def list_executors(as_json: bool, kind: str | None, modality: str | None) -> Non
 
 def _hub_info(name: str, hub: str | None) -> dict[str, Any]:
     """A plugin that is not installed, as the hub's registry describes it."""
-    from modahub_hub.commands.search import plugin_json
     from modahub_hub.hub import HubError
-    from modahub_hub.hub.client import Hub, is_plugin_installed
+    from modahub_hub.hub.client import Hub, is_plugin_installed, plugin_row
 
     try:
         found = Hub.open(hub)
         plugin = found.plugin(name)
     except HubError as exc:
         raise UserError(f"{name!r} is neither installed nor in hub: {exc}") from None
-    return plugin_json(plugin) | {"installed": is_plugin_installed(plugin.name), "hub": found.backend.hub_id}
+    return plugin_row(plugin) | {"installed": is_plugin_installed(plugin.name), "hub": found.backend.hub_id}
 
 
 @click.command("info")
@@ -141,12 +140,15 @@ def _hub_flags(records: list[Any]) -> tuple[list[dict[str, str]], str | None]:
     from modahub_hub.hub.client import Hub
 
     try:
-        registry = Hub.open().registry
+        opened = Hub.open()
     except HubError as exc:
         return [], str(exc)
     flagged = []
     for record in records:
-        plugin = registry.get(record.dist)
+        try:
+            plugin = opened.find(record.dist)
+        except HubError as exc:
+            return flagged, str(exc)
         if plugin is None:
             continue
         entry = plugin.find(record.version)

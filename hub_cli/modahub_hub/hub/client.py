@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -43,13 +44,25 @@ class Hub:
 
     @classmethod
     def open(cls, spec: str | None = None) -> Hub:
-        return cls(open_backend(spec or default_hub_spec()))
+        """The hub at ``spec``: read through TUF when it has TUF metadata or its root is pinned here, else its legacy registry."""
+        from modahub_hub.hub.tuf_client import TufHub, has_tuf
+
+        backend = open_backend(spec or default_hub_spec())
+        return TufHub.for_backend(backend) if has_tuf(backend) else Hub(backend)
 
     @property
     def registry(self) -> Registry:
         if self._registry is None:
             self._registry = load_verified(self.backend)
         return self._registry
+
+    def find(self, name: str) -> PluginEntry | None:
+        """The plugin whose distribution name is ``name``, or None."""
+        return self.registry.get(name)
+
+    def rows(self, query: str = "", *, modality: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        """What ``modahub search`` shows of the plugins matching ``query`` (see :func:`search`)."""
+        return [plugin_row(p) for p in search(self.registry, query, modality=modality, kind=kind)]
 
     def plugin(self, name: str) -> PluginEntry:
         """The plugin called ``name``: its distribution name, or its entry-point or executor name."""
@@ -148,6 +161,23 @@ def search(registry: Registry, query: str = "", *, modality: str | None = None, 
         ):
             found.append(plugin)
     return found
+
+
+def plugin_row(plugin: PluginEntry) -> dict[str, Any]:
+    """A plugin as ``search`` and ``info`` show it (its newest version's manifest)."""
+    latest = plugin.latest()
+    return {
+        "name": plugin.name,
+        "version": latest.version if latest else None,
+        "summary": plugin.summary,
+        "owner": plugin.owner,
+        "license": plugin.license,
+        "status": plugin.status,
+        "kinds": latest.kinds() if latest else [],
+        "modalities": latest.modalities() if latest else [],
+        "executors": [e.model_dump(mode="json", exclude_defaults=True) for e in latest.manifest.executors] if latest else [],
+        "versions": [v.version + (" (yanked)" if v.yanked else "") for v in plugin.sorted_versions()],
+    }
 
 
 def is_plugin_installed(name: str) -> str | None:

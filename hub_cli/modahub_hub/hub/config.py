@@ -7,7 +7,9 @@ it lives outside every environment so it survives upgrades of modahub. Files:
 - ``state.json``: the last registry version seen per hub (rollback protection)
 - ``plugins.lock``: the plugins installed by ``modahub install``, in requirements form, so that
   ``modahub install -r ~/.config/modahub/plugins.lock`` reinstalls them.
-- ``keys/``: private signing keys made by ``modahub hub keygen`` (mode 0600).
+- ``keys/``: private signing keys made by ``modahub hub keygen`` (mode 0600): ``hub.key`` signs hubs,
+  ``owner.key`` signs the plugins one publishes to TUF hubs.
+- ``tuf/<hub>/``: each TUF hub's pinned root, its other verified metadata and cached targets.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 CONFIG_ENV = "MODAHUB_CONFIG_DIR"
 KEY_ENV = "MODAHUB_HUB_KEY"
+OWNER_KEY_ENV = "MODAHUB_OWNER_KEY"
 
 
 def config_dir() -> Path:
@@ -34,6 +37,11 @@ def config_dir() -> Path:
 def default_key_path() -> Path:
     """The signing key used when neither ``--key`` nor ``$MODAHUB_HUB_KEY`` names one."""
     return Path(os.environ.get(KEY_ENV) or config_dir() / "keys" / "hub.key")
+
+
+def default_owner_key_path() -> Path:
+    """The publisher's owner key (TUF hubs) when ``--owner-key`` is not given."""
+    return Path(os.environ.get(OWNER_KEY_ENV) or config_dir() / "keys" / "owner.key")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -97,7 +97,7 @@ def _add_hub_dependencies(chosen: dict[str, tuple[Hub, PluginEntry, VersionEntry
         for text in entry.dependencies:
             req = Requirement(text)
             name = normalize(req.name)
-            if name in chosen or hub.registry.get(name) is None or (req.marker and not req.marker.evaluate({"extra": ""})):
+            if name in chosen or hub.find(name) is None or (req.marker and not req.marker.evaluate({"extra": ""})):
                 continue
             have = is_plugin_installed(name)
             if have is not None and req.specifier.contains(have, prereleases=True):

@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 
 from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend, Conflict, HfBackend, open_backend
-from modahub_hub.hub.config import default_key_path, read_config, updating
+from modahub_hub.hub.config import default_key_path, default_owner_key_path, read_config, updating
 from modahub_hub.hub.layout import derived_files
 from modahub_hub.hub.policy import check_new_version
 from modahub_hub.hub.registry import (
@@ -37,7 +37,7 @@ from modahub_hub.hub.registry import (
     normalize,
     parse_version,
 )
-from modahub_hub.hub.signing import SigningKey, load_key, parse_signatures, signature_file
+from modahub_hub.hub.signing import SigningKey, generate_key, load_key, parse_signatures, signature_file
 from modahub_hub.hub.trust import load_verified, trust
 from modahub_hub.hub.wheels import WheelInfo, inspect_wheel
 
@@ -57,6 +57,16 @@ def writable_backend(hub: str | Backend | None) -> Backend:
     if not backend.writable:
         raise HubError(f"{backend.hub_id} is read-only (static HTTP); publish to its folder or an hf:// repo instead")
     return backend
+
+
+def owner_signing_key(key: Path | str | SigningKey | None) -> SigningKey:
+    """The publisher's owner key: the given one, else ``$MODAHUB_OWNER_KEY`` or the user's ``owner.key`` (created if missing)."""
+    if isinstance(key, SigningKey):
+        return key
+    if key:
+        return load_key(Path(key))
+    path = default_owner_key_path()
+    return load_key(path) if path.exists() else generate_key(path)
 
 
 def _signing_key(key: Path | str | SigningKey | None) -> SigningKey:
@@ -104,6 +114,7 @@ def update(
 ) -> Registry:
     """Apply ``change`` (which edits the registry in place and returns a commit message) atomically."""
     backend = writable_backend(hub)
+    _refuse_tuf(backend)
     signing = _signing_key(key)
     for _ in range(MAX_ATTEMPTS):
         try:
@@ -126,6 +137,13 @@ def update(
         except Conflict:
             continue
     raise HubError(f"{backend.hub_id}: {MAX_ATTEMPTS} attempts conflicted with concurrent publishes; try again")
+
+
+def _refuse_tuf(backend: Backend) -> None:
+    from modahub_hub.hub.tuf_client import has_tuf
+
+    if has_tuf(backend):
+        raise HubError(f"{backend.hub_id} is a TUF hub: its legacy registry.json is frozen; change it with the TUF commands")
 
 
 def init_hub(
@@ -217,6 +235,7 @@ def publish(
     container: str | None = None,
     contract: bool = True,
     allow_lookalike: bool = False,
+    owner_key: Path | str | SigningKey | None = None,
 ) -> VersionEntry:
     """Publish a plugin folder (built with pip) or a ``.whl`` file to ``hub``; return the new version's entry.
 
@@ -228,6 +247,8 @@ def publish(
     ``key`` is the hub's private signing key (default: ``$MODAHUB_HUB_KEY`` or the user's ``hub.key``).
     ``owner`` defaults to the wheel's author. ``allow_lookalike`` lets a new name fold to the look-alike
     skeleton of an existing one (an owner's deliberate sibling). Raises :class:`HubError` with the failed check.
+    On a TUF hub the owner is a key: ``owner_key`` (default: the user's owner key) signs the plugin,
+    and the first publish of a name binds the name to that key.
     """
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="modahub-publish-") as tmp:
@@ -236,10 +257,21 @@ def publish(
             raise HubError(f"{path}: pass a plugin folder (with pyproject.toml) or an existing .whl file")
         info = inspect_wheel(wheel)
         parse_version(info.version)
+        signing = _signing_key(key)
+        backend = writable_backend(hub)
+        from modahub_hub.hub.tuf_client import has_tuf
+
+        tuf = has_tuf(backend)
+        if tuf and owner:
+            raise HubError(f"{backend.hub_id} is a TUF hub: an owner is a key, not a name; pass --owner-key instead of --owner")
         if contract:
             _check_contract(wheel)
+        if tuf:
+            from modahub_hub.hub.tuf_ops import publish_wheel
+
+            return publish_wheel(backend, wheel, info, hub_keys=[signing], owner=owner_signing_key(owner_key),
+                                 weights=weights, container=container, allow_lookalike=allow_lookalike)
         who = owner or info.author or "unknown"
-        signing = _signing_key(key)
         published: dict[str, VersionEntry] = {}
 
         def change(registry: Registry) -> str:
@@ -268,7 +300,7 @@ def publish(
             published["entry"] = entry
             return f"publish {info.name} {version}"
 
-        update(hub, change, key=signing, staged=lambda r: [(r.file(f"artifacts/{wheel.name}"), wheel)])
+        update(backend, change, key=signing, staged=lambda r: [(r.file(f"artifacts/{wheel.name}"), wheel)])
         return published["entry"]
 
 
