@@ -133,9 +133,12 @@ def build_tuf(folder: Path, plugins: list[dict], wheel: Path, hub_key, owner_key
         """Writes without fsync: 100,000 files on a shared disk; the bench does not test durability."""
 
         def commit(self, writes, *, parent, message) -> None:
+            made: set[Path] = set()
             for path, content in writes:
                 target = self.root / path
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
                 target.write_bytes(content.read_bytes() if isinstance(content, Path) else content)
 
     tx = init(Unsynced(folder), [hub_key], Settings(bin_digits=2, expires_days=90))
@@ -145,6 +148,7 @@ def build_tuf(folder: Path, plugins: list[dict], wheel: Path, hub_key, owner_key
         role = tx.delegate(plugin["name"], [owner.public])
         plugin = dict(plugin, owner=role)
         if plugin["name"] == REAL:
+            plugin = json.loads(json.dumps(plugin))  # the legacy and pip copies keep their URLs
             info = tx.add_target(role, f"{plugin_dir(REAL, tx.digits)}/{wheel.name}", wheel)
             version = next(iter(plugin["versions"].values()))
             version["artifact"]["url"] = f"{TARGETS_DIR}/{plugin_dir(REAL, tx.digits)}/{info.hashes['sha256']}.{wheel.name}"

@@ -16,6 +16,7 @@ one path pattern per name picks its owner.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from modahub_hub.hub.registry import normalize
@@ -71,10 +72,15 @@ def owner_role(key: PublicKey) -> str:
 
 def tuf_key(key: PublicKey) -> SSlibKey:
     """A hub public key as a TUF key (ed25519; TUF computes its own key id)."""
+    return _tuf_key(key.raw)
+
+
+@lru_cache(maxsize=4096)
+def _tuf_key(raw: bytes) -> SSlibKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from securesystemslib.signer import SSlibKey
 
-    return SSlibKey.from_crypto(Ed25519PublicKey.from_public_bytes(key.raw))
+    return SSlibKey.from_crypto(Ed25519PublicKey.from_public_bytes(raw))
 
 
 def signer(key: SigningKey) -> CryptoSigner:

@@ -188,8 +188,6 @@ def revoke(backend: Backend, name: str, *, hub_keys: list[SigningKey]) -> str:
 def rotate_owner(backend: Backend, old: PublicKey, new: SigningKey, *, hub_keys: list[SigningKey]) -> list[str]:
     """Replace owner key ``old`` by ``new`` in every delegation (key holder) and re-sign the owner's roles
     with ``new`` (so the new key must be at hand). Returns the roles that changed."""
-    from tuf.api.metadata import DelegatedRole
-
     changed: list[str] = []
     old_id, new_key = tuf_key(old).keyid, tuf_key(new.public)
 
@@ -202,8 +200,7 @@ def rotate_owner(backend: Backend, old: PublicKey, new: SigningKey, *, hub_keys:
                     continue
                 tx.parents.setdefault(role.name, bin_name)
                 tx.role(role.name)  # checked against the old keys before the delegation changes
-                keyids = [new_key.keyid if k == old_id else k for k in role.keyids]
-                delegations.roles[role.name] = DelegatedRole(role.name, keyids, role.threshold, True, paths=role.paths)
+                role.keyids = [new_key.keyid if k == old_id else k for k in role.keyids]
                 delegations.keys[new_key.keyid] = new_key
                 tx.changed.update({bin_name, role.name})
                 if role.name not in changed:

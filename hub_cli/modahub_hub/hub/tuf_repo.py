@@ -84,6 +84,7 @@ class Transaction:
     targets: Any
     roles: dict[str, Any] = field(default_factory=dict)
     parents: dict[str, str] = field(default_factory=dict, repr=False)
+    _patterns: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     changed: set[str] = field(default_factory=set)
     root_changed: bool = False
     writes: list[Write] = field(default_factory=list)
@@ -155,13 +156,16 @@ class Transaction:
 
     def owner_of(self, name: str) -> Any | None:
         """The DelegatedRole that owns plugin ``name`` (None when the name is free)."""
-        bin_meta = self.role(bin_role(bin_of(name, self.digits)))
-        pattern = name_pattern(name, self.digits)
-        for role in bin_meta.signed.delegations.roles.values():
-            if pattern in (role.paths or []):
-                self.parents.setdefault(role.name, bin_role(bin_of(name, self.digits)))
-                return role
-        return None
+        return self._owners(bin_role(bin_of(name, self.digits))).get(name_pattern(name, self.digits))
+
+    def _owners(self, bin_name: str) -> dict[str, Any]:
+        """A bin's delegations by name pattern (built once per bin; :meth:`delegate` and :meth:`revoke` keep it)."""
+        if bin_name not in self._patterns:
+            roles = self.role(bin_name).signed.delegations.roles.values()
+            self._patterns[bin_name] = {path: role for role in roles for path in role.paths or []}
+            for role in roles:
+                self.parents.setdefault(role.name, bin_name)
+        return self._patterns[bin_name]
 
     def read_target(self, role: Any, path: str) -> bytes | None:
         """A target's bytes, checked against the hashes ``role`` signed (None when it lists no such target)."""
@@ -223,6 +227,7 @@ class Transaction:
             for key in keys:
                 bin_meta.delegations.keys[key.keyid] = key
         existing.paths.append(name_pattern(name, self.digits))
+        self._owners(bin_name)[name_pattern(name, self.digits)] = existing
         self.parents.setdefault(role_name, bin_name)
         self.changed.add(bin_name)
         return role_name
@@ -235,6 +240,7 @@ class Transaction:
         bin_name = bin_role(bin_of(name, self.digits))
         bin_meta = self.role(bin_name).signed
         role.paths.remove(name_pattern(name, self.digits))
+        del self._owners(bin_name)[name_pattern(name, self.digits)]
         if not role.paths:
             del bin_meta.delegations.roles[role.name]
             drop_unused_keys(bin_meta.delegations)
