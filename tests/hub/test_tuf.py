@@ -49,13 +49,14 @@ def _client(hub: Path | str) -> TufHub:
 
 
 def test_first_publish_binds_the_name_to_its_owner_key_and_clients_verify_it(tuf_dir, key, keys, wheel, tmp_path):
-    entry = _publish(wheel("modahub-toy"), tuf_dir, key, keys["alice"])
+    built = wheel("modahub-toy")
+    entry = _publish(built, tuf_dir, key, keys["alice"])
     hub = Hub.open(str(tuf_dir))
     assert isinstance(hub, TufHub)
     plugin, found = hub.resolve("modahub-toy")
     assert found.version == entry.version == "0.1.0"
     assert plugin.owner == f"owner-{keys['alice'].public.keyid}"
-    assert hub.download(found, tmp_path / "dl").read_bytes() == wheel("modahub-toy").read_bytes()
+    assert hub.download(found, tmp_path / "dl").read_bytes() == built.read_bytes()
     assert [r["name"] for r in hub.rows("toy")] == ["modahub-toy"]
     assert hub.rows("no-such-words") == []
 
@@ -201,13 +202,14 @@ def test_migration_moves_a_legacy_hub_and_freezes_its_registry(tmp_path, key, wh
 
 
 def test_http_hub_is_read_through_tuf(tuf_dir, key, keys, wheel, serve_folder, tmp_path):
-    _publish(wheel("modahub-toy"), tuf_dir, key, keys["alice"])
+    built = wheel("modahub-toy")
+    _publish(built, tuf_dir, key, keys["alice"])
     url = serve_folder(tuf_dir)
     trust(url, key.public)
     hub = Hub.open(url)
     assert isinstance(hub, TufHub)
     _, entry = hub.resolve("modahub-toy")
-    assert hub.download(entry, tmp_path / "dl").read_bytes() == wheel("modahub-toy").read_bytes()
+    assert hub.download(entry, tmp_path / "dl").read_bytes() == built.read_bytes()
     (tuf_dir / METADATA_DIR / "timestamp.json").write_bytes(b'{"signed": "garbage"}')
     with pytest.raises(HubError, match=url.rstrip("/")):
         _client(url)
