@@ -20,7 +20,7 @@ from modahub_hub.hub.publish import init_hub
 from modahub_hub.hub.publish import yank as legacy_yank
 from modahub_hub.hub.signing import SigningKey, generate_key
 from modahub_hub.hub.trust import trust
-from modahub_hub.hub.tuf_client import TufHub
+from modahub_hub.hub.tuf_hub import TufHub
 from modahub_hub.hub.tuf_layout import METADATA_DIR, plugin_target, signer
 from modahub_hub.hub.tuf_ops import create, delegate, migrate, refresh, revoke, rotate_owner, rotate_root, set_status
 from modahub_hub.hub.tuf_repo import Keyring, Settings, Transaction, apply

@@ -17,9 +17,20 @@ from modahub_hub.output import emit_json, print_table
 @hub_errors
 def search(query: str, modality: str | None, kind: str | None, as_json: bool, hub: str | None) -> None:
     """Find plugins whose name, summary or executors match QUERY."""
-    from modahub_hub.hub.client import Hub
+    from modahub_hub.hub.backends import open_backend
+    from modahub_hub.hub.tuf_client import TufReader, has_tuf
 
-    found = Hub.open(hub).rows(query, modality=modality, kind=kind)
+    if hub is None:
+        from modahub_hub.hub.client import default_hub_spec
+
+        hub = default_hub_spec()
+    backend = open_backend(hub)
+    if has_tuf(backend):  # the signed index alone: neither the registry schema nor the resolver is imported
+        found = TufReader(backend).rows(query, modality=modality, kind=kind)
+    else:
+        from modahub_hub.hub.client import Hub
+
+        found = Hub(backend).rows(query, modality=modality, kind=kind)
     if as_json:
         emit_json(found)
         return

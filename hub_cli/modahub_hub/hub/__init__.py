@@ -9,6 +9,8 @@ reads it; every read is verified (:mod:`~modahub_hub.hub.trust`).
 
 from __future__ import annotations
 
+REGISTRY_FILE = "registry.json"  # here, not in registry.py, so reading a hub need not import the pydantic schema
+
 
 class HubError(Exception):
     """A hub operation failed for a reason the user can act on (the message says what and how)."""

@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
-from modahub_hub.hub import HubError
+from modahub_hub.hub import REGISTRY_FILE, HubError
 from modahub_hub.hub.config import locked, write_atomic
 from modahub_hub.hub.limits import check_declared, copy_capped, metadata_limit, read_capped
-from modahub_hub.hub.registry import REGISTRY_FILE
 
 Progress = Callable[[int], None]
 Write = tuple[str, "bytes | Path"]

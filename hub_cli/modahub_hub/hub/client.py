@@ -45,7 +45,8 @@ class Hub:
     @classmethod
     def open(cls, spec: str | None = None) -> Hub:
         """The hub at ``spec``: read through TUF when it has TUF metadata or its root is pinned here, else its legacy registry."""
-        from modahub_hub.hub.tuf_client import TufHub, has_tuf
+        from modahub_hub.hub.tuf_client import has_tuf
+        from modahub_hub.hub.tuf_hub import TufHub
 
         backend = open_backend(spec or default_hub_spec())
         return TufHub.for_backend(backend) if has_tuf(backend) else Hub(backend)

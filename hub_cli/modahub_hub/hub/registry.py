@@ -23,10 +23,10 @@ from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from modahub.manifest import Manifest
+from modahub_hub.hub import REGISTRY_FILE as REGISTRY_FILE  # re-exported: importers of the schema know the file by it
 from modahub_hub.hub import HubError
 
 SCHEMA_VERSION = 1
-REGISTRY_FILE = "registry.json"
 SIGNATURE_FILE = "registry.json.sig"
 SCHEMA_FILE = "registry.schema.json"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

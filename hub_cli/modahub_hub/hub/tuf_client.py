@@ -25,10 +25,8 @@ from typing import Any
 
 from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend
-from modahub_hub.hub.client import Hub
 from modahub_hub.hub.config import config_dir
-from modahub_hub.hub.registry import PluginEntry, Registry, normalize
-from modahub_hub.hub.tuf_layout import INDEX_TARGET, METADATA_DIR, STATUS_TARGET, TARGETS_DIR, plugin_target, raw_public
+from modahub_hub.hub.tuf_layout import INDEX_TARGET, METADATA_DIR, STATUS_TARGET, TARGETS_DIR, raw_public
 
 URL_PREFIX = "modahub-hub:/"
 
@@ -129,14 +127,15 @@ def _tuf_errors(hub_id: str, exc: Exception) -> HubError:
     return HubError(f"{hub_id}: TUF check failed: {exc}")
 
 
-class TufHub(Hub):
-    """A hub read through TUF: plugin metadata, statuses and the search index are verified target files."""
+class TufReader:
+    """A TUF hub's verified files: targets by path, the statuses, the search index.
 
-    @classmethod
-    def for_backend(cls, backend: Backend) -> TufHub:
-        hub = cls(backend)
-        hub.updater  # noqa: B018  refresh now, so trust errors surface at open
-        return hub
+    It imports neither the registry schema nor the resolver, so ``modahub search`` starts fast.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.updater  # noqa: B018  refresh now, so trust errors surface at open
 
     @cached_property
     def fetcher(self) -> Any:
@@ -177,11 +176,7 @@ class TufHub(Hub):
         targets = json.loads((state_dir(self.backend.hub_id) / "metadata" / "targets.json").read_bytes())
         return int(targets["signed"].get("x-modahub", {}).get("bin_digits", 1))
 
-    @property
-    def registry(self) -> Registry:
-        raise HubError(f"{self.backend.hub_id} is a TUF hub: it has no single registry (use search/info/install)")
-
-    def _target(self, path: str) -> bytes | None:
+    def target(self, path: str) -> bytes | None:
         """The verified bytes of target ``path`` (cached locally while its hashes still match)."""
         from tuf.api.exceptions import RepositoryError
 
@@ -201,35 +196,8 @@ class TufHub(Hub):
 
     @cached_property
     def statuses(self) -> dict[str, dict[str, str]]:
-        data = self._target(STATUS_TARGET)
+        data = self.target(STATUS_TARGET)
         return json.loads(data) if data else {}
-
-    def find(self, name: str) -> PluginEntry | None:
-        data = self._target(plugin_target(name, self.digits))
-        if data is None:
-            return None
-        try:
-            entry = PluginEntry.model_validate_json(data)
-        except ValueError as exc:
-            raise HubError(f"{self.backend.hub_id}: the signed metadata of {name} is not a plugin entry: {exc}") from None
-        if normalize(entry.name) != normalize(name):
-            raise HubError(f"{self.backend.hub_id}: the signed metadata at {name}'s path describes {entry.name!r}; refused")
-        status = self.statuses.get(normalize(name))
-        if status:
-            entry.status, entry.status_reason = status["status"], status.get("reason")  # type: ignore[assignment]
-        return entry
-
-    def plugin(self, name: str) -> PluginEntry:
-        """The plugin called ``name``: its distribution name, or its entry-point or executor name."""
-        entry = self.find(name)
-        if entry is not None:
-            return entry
-        matches = [r["name"] for r in self.rows() if name == r["entry_point"] or name in {e["name"] for e in r["executors"]}]
-        if len(matches) == 1 and (found := self.find(matches[0])) is not None:
-            return found
-        if matches:
-            raise HubError(f"several plugins provide {name!r}: {', '.join(matches)}")
-        raise HubError(f"no plugin {name!r} in {self.backend.hub_id}; see 'modahub search'")
 
     def _index(self) -> sqlite3.Connection:
         """The signed search index, as a local SQLite table built once per index version."""
@@ -241,7 +209,7 @@ class TufHub(Hub):
             raise HubError(f"{self.backend.hub_id}: the hub's targets list no search index ({INDEX_TARGET})")
         db = state_dir(self.backend.hub_id) / f"index-{info.hashes['sha256'][:16]}.sqlite"
         if not db.exists():
-            rows = gzip.decompress(self._target(INDEX_TARGET) or b"").decode().splitlines()
+            rows = gzip.decompress(self.target(INDEX_TARGET) or b"").decode().splitlines()
             tmp = db.with_name(f".{db.name}.{os.getpid()}.tmp")
             con = sqlite3.connect(tmp)
             con.execute("CREATE TABLE plugins (key TEXT PRIMARY KEY, text TEXT, mods TEXT, kinds TEXT, row TEXT)")

@@ -19,7 +19,7 @@ import hashlib
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from modahub_hub.hub.registry import normalize
+from packaging.utils import canonicalize_name as normalize
 
 if TYPE_CHECKING:
     from securesystemslib.signer import CryptoSigner, SSlibKey
