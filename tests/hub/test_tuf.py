@@ -4,6 +4,7 @@ ngclient) or by the writer, with the failed check named; and the key holder's re
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -232,3 +233,24 @@ def test_cli_init_makes_a_tuf_hub_and_publish_refuses_free_text_owners(tmp_path,
     result = runner.invoke(cli, ["publish", str(wheel("modahub-toy")), "--hub", str(tmp_path / "h"), "--key", str(key.path),
                                  "--owner", "acme"])
     assert result.exit_code == 1 and "an owner is a key" in result.output
+
+
+def test_cli_search_filters_the_signed_index_and_migrate_moves_a_legacy_hub(tmp_path, key, keys, wheel):
+    legacy = tmp_path / "legacy"
+    init_hub(str(legacy), key=key)
+    publish_unchecked(wheel("modahub-words", kind="encoder", modalities=("text",)), str(legacy), key=key, owner="acme")
+    publish_unchecked(wheel("modahub-pixels", kind="encoder", modalities=("image",)), str(legacy), key=key, owner="acme")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["hub", "migrate", str(legacy), "--key", str(key.path)])
+    assert result.exit_code == 0 and "migrated 2 plugins" in result.output, result.output
+
+    def names(*args: str) -> list[str]:
+        result = runner.invoke(cli, ["search", *args, "--json", "--hub", str(legacy)])
+        assert result.exit_code == 0, result.output
+        return [row["name"] for row in json.loads(result.output)]
+
+    assert names() == ["modahub-pixels", "modahub-words"]
+    assert names("--modality", "image") == ["modahub-pixels"]
+    assert names("words", "--kind", "encoder") == ["modahub-words"]
+    assert names("--kind", "indexer") == []
+    assert Hub.open(str(legacy)).plugin("pixels").name == "modahub-pixels"  # by executor name
