@@ -254,3 +254,17 @@ def test_cli_search_filters_the_signed_index_and_migrate_moves_a_legacy_hub(tmp_
     assert names("words", "--kind", "encoder") == ["modahub-words"]
     assert names("--kind", "indexer") == []
     assert Hub.open(str(legacy)).plugin("pixels").name == "modahub-pixels"  # by executor name
+
+
+def test_plain_pip_installs_from_the_simple_pages_of_a_tuf_hub(tuf_dir, key, keys, wheel, tmp_path):
+    import subprocess
+    import sys
+
+    _publish(wheel("modahub-toy"), tuf_dir, key, keys["alice"])
+    _publish(wheel("modahub-other"), tuf_dir, key, keys["bob"])
+    assert "modahub-other" in (tuf_dir / "simple" / "index.html").read_text()
+    proc = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--disable-pip-version-check",
+                           "-d", str(tmp_path / "got"), "--index-url", (tuf_dir / "simple").as_uri(), "modahub-toy"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in (tmp_path / "got").iterdir()] == ["modahub_toy-0.1.0-py3-none-any.whl"]

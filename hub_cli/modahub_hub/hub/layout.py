@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import posixpath
 import urllib.parse
+from collections.abc import Iterable
 from importlib import resources
 
 from modahub_hub.hub.registry import SCHEMA_FILE, Registry, json_schema
@@ -22,14 +23,18 @@ def _href(registry: Registry, url: str, page_dir: str) -> str:
     return posixpath.relpath(url, page_dir or ".")
 
 
-def simple_pages(registry: Registry) -> list[tuple[str, bytes]]:
-    """``simple/index.html`` and one ``simple/<name>/index.html`` per plugin (PEP 503, with sha256 fragments)."""
+def simple_pages(registry: Registry, *, index_names: Iterable[str] | None = None) -> list[tuple[str, bytes]]:
+    """``simple/index.html`` and one ``simple/<name>/index.html`` per plugin (PEP 503, with sha256 fragments).
+
+    ``index_names`` lists every name of the hub when ``registry`` holds only the plugins whose pages change.
+    """
     meta = '<meta name="pypi:repository-version" content="1.0">'
     head = f"<!DOCTYPE html>\n<html><head>{meta}<title>{{}}</title></head><body>\n"
     pages = []
     root = registry.file("simple")
     names = sorted(registry.plugins)
-    links = "".join(f'<a href="{html.escape(n)}/">{html.escape(n)}</a><br>\n' for n in names)
+    listed = sorted(index_names) if index_names is not None else names
+    links = "".join(f'<a href="{html.escape(n)}/">{html.escape(n)}</a><br>\n' for n in listed)
     pages.append((f"{root}/index.html", (head.format("Simple index") + links + "</body></html>\n").encode()))
     for name in names:
         page_dir = f"{root}/{name}"

@@ -63,8 +63,8 @@ def publish_wheel(
         if role_name is None:
             role_name = tx.delegate(info.name, [owner.public], role_name=mine)
         plugin = entry or PluginEntry(name=info.name, owner=role_name)
-        wheel_target = tx.add_target(role_name, f"{plugin_dir(info.name, tx.digits)}/{wheel.name}", wheel)
-        stored = f"{TARGETS_DIR}/{plugin_dir(info.name, tx.digits)}/{wheel_target.hashes['sha256']}.{wheel.name}"
+        stored = f"{plugin_dir(info.name, tx.digits)}/{wheel.name}"
+        tx.add_target(role_name, stored, wheel, hashed=False)
         version_entry = VersionEntry(
             version=version,
             requires_core=info.requires_core,
@@ -72,7 +72,7 @@ def publish_wheel(
             dependencies=info.dependencies,
             entry_point=info.entry_point,
             manifest=info.manifest,
-            artifact=Artifact(filename=wheel.name, url=stored, size=info.size, sha256=info.sha256),
+            artifact=Artifact(filename=wheel.name, url=f"{TARGETS_DIR}/{stored}", size=info.size, sha256=info.sha256),
             weights=weights or [],
             container=container,
             published_at=datetime.now(UTC).replace(microsecond=0),
@@ -106,9 +106,15 @@ def _retag(plugin: PluginEntry) -> None:
 
 
 def _write_plugin(tx: Transaction, role_name: str, plugin: PluginEntry) -> None:
+    """Stage the owner-signed ``plugin.json``, its search row, and its PEP 503 page (for plain pip, not trusted)."""
+    from modahub_hub.hub.layout import simple_pages
+    from modahub_hub.hub.registry import Registry
+
     data = plugin.model_dump_json(exclude_none=True).encode()
     tx.add_target(role_name, plugin_target(plugin.name, tx.digits), data)
     tx.set_index_row(plugin, tx.statuses().get(normalize(plugin.name)))
+    one = Registry.model_construct(files_dir="", plugins={normalize(plugin.name): plugin})
+    tx.writes += simple_pages(one, index_names=tx.index_rows())
 
 
 def yank(backend: Backend, name: str, version: str, *, hub_keys: list[SigningKey], owner: SigningKey,

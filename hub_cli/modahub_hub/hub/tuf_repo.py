@@ -85,6 +85,7 @@ class Transaction:
     roles: dict[str, Any] = field(default_factory=dict)
     parents: dict[str, str] = field(default_factory=dict, repr=False)
     _patterns: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _rows: dict[str, str] | None = field(default=None, repr=False)
     changed: set[str] = field(default_factory=set)
     root_changed: bool = False
     writes: list[Write] = field(default_factory=list)
@@ -177,23 +178,31 @@ class Transaction:
         return data
 
     def index_rows(self) -> dict[str, str]:
-        """The search index: one JSON line per plugin, by normalised name."""
-        data = self.read_target(self.targets, INDEX_TARGET)
-        lines = gzip.decompress(data).decode().splitlines() if data else []
-        return {json.loads(line)["key"]: line for line in lines}
+        """The search index: one JSON line per plugin, by normalised name (as staged by :meth:`write_index`)."""
+        if self._rows is None:
+            data = self.read_target(self.targets, INDEX_TARGET)
+            lines = gzip.decompress(data).decode().splitlines() if data else []
+            self._rows = {json.loads(line)["key"]: line for line in lines}
+        return self._rows
 
     def statuses(self) -> dict[str, dict[str, str]]:
         data = self.read_target(self.targets, STATUS_TARGET)
         return json.loads(data) if data else {}
 
     # ---- changing ------------------------------------------------------------------------------
-    def add_target(self, role_name: str, path: str, content: bytes | Path) -> Any:
-        """Stage a target file and list it in ``role_name``'s metadata."""
+    def add_target(self, role_name: str, path: str, content: bytes | Path, *, hashed: bool = True) -> Any:
+        """Stage a target file and list it in ``role_name``'s metadata.
+
+        Targets are stored as ``DIR/<sha256>.NAME`` (consistent snapshots), except with ``hashed=False``
+        for a file whose name never gets other bytes (a wheel: a published version is never overwritten),
+        so that pip, which reads the wheel's name from its URL, can install it from the ``simple/`` pages.
+        """
         from tuf.api.metadata import TargetFile
 
         info = TargetFile.from_file(path, str(content)) if isinstance(content, Path) else TargetFile.from_data(path, content)
         info.hashes = {"sha256": info.hashes["sha256"]}
-        self.writes.append((f"{TARGETS_DIR}/{_stored(path, info.hashes['sha256'])}", content))
+        stored = _stored(path, info.hashes["sha256"]) if hashed else path
+        self.writes.append((f"{TARGETS_DIR}/{stored}", content))
         meta = self.targets if role_name == "targets" else self.role(role_name)
         meta.signed.targets[path] = info
         self.changed.add(role_name)
@@ -205,6 +214,7 @@ class Transaction:
         self.write_index(rows)
 
     def write_index(self, rows: dict[str, str]) -> None:
+        self._rows = rows
         body = "".join(f"{rows[k]}\n" for k in sorted(rows)).encode()
         self.add_target("targets", INDEX_TARGET, gzip.compress(body, compresslevel=6, mtime=0))
 
