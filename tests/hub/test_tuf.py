@@ -268,3 +268,27 @@ def test_plain_pip_installs_from_the_simple_pages_of_a_tuf_hub(tuf_dir, key, key
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert [p.name for p in (tmp_path / "got").iterdir()] == ["modahub_toy-0.1.0-py3-none-any.whl"]
+
+
+def test_a_name_delegated_to_a_threshold_of_owner_keys_needs_them_all(tuf_dir, key, keys, wheel, monkeypatch):
+    delegate(FolderBackend(tuf_dir), "modahub-team", [keys["alice"].public, keys["bob"].public], hub_keys=[key], threshold=2)
+    with pytest.raises(HubError, match="needs 2 of its keys"):
+        _publish(wheel("modahub-team"), tuf_dir, key, keys["alice"])
+    publish_unchecked(wheel("modahub-team"), str(tuf_dir), key=key, owner_key=[keys["alice"], keys["bob"]])
+    assert _client(tuf_dir).resolve("modahub-team")[1].version == "0.1.0"
+    real = Keyring.signers_for  # an attacker with alice's key (and the hub's) alone re-signs the team's role
+
+    def one_of_two(self, role, keyids, threshold):
+        return real(self, role, keyids, 1 if role.startswith("owner-") else threshold)
+
+    def evil(tx: Transaction) -> str:
+        role, plugin = tuf_repo.plugin_entry(tx, "modahub-team")
+        plugin.summary = "one key was enough?"
+        tx.add_target(role.name, plugin_target("modahub-team", tx.digits), plugin.model_dump_json().encode())
+        return "forged"
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Keyring, "signers_for", one_of_two)
+        apply(FolderBackend(tuf_dir), evil, Keyring([key, keys["alice"]]))
+    with pytest.raises(HubError, match="signature check failed|TUF check failed"):
+        _client(tuf_dir).plugin("modahub-team")

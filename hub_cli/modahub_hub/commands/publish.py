@@ -16,16 +16,17 @@ from modahub_hub.output import UserError
 @hub_option
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="The hub's private signing key.")
 @click.option("--owner", help="Legacy hubs only: who publishes (free text; default: the wheel's author).")
-@click.option("--owner-key", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--owner-key", "owner_keys", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="TUF hubs: your owner key, which signs the plugin; a name belongs to the key that first published it "
-                   "(default: $MODAHUB_OWNER_KEY or ~/.config/modahub/keys/owner.key, created if missing).")
+                   "(default: $MODAHUB_OWNER_KEY or ~/.config/modahub/keys/owner.key, created if missing). Repeat it for "
+                   "a name delegated to a threshold of owner keys.")
 @click.option("--weights", "weights_file", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON list of weights pins: [{repo_id, revision, files: [{path, sha256}]}].")
 @click.option("--container", help="Container image pinned by digest (name@sha256:…).")
 @click.option("--allow-lookalike", is_flag=True,
               help="Publish a new name that folds to an existing one's look-alike skeleton (your own sibling plugin).")
 @hub_errors
-def publish(path: Path, hub: str | None, key: Path | None, owner: str | None, owner_key: Path | None,
+def publish(path: Path, hub: str | None, key: Path | None, owner: str | None, owner_keys: tuple[Path, ...],
             weights_file: Path | None, container: str | None, allow_lookalike: bool) -> None:
     """Publish the plugin folder or wheel PATH to a hub (refuses to overwrite a published version)."""
     from pydantic import TypeAdapter, ValidationError
@@ -39,6 +40,6 @@ def publish(path: Path, hub: str | None, key: Path | None, owner: str | None, ow
             weights = TypeAdapter(list[WeightsPin]).validate_python(json.loads(weights_file.read_text(encoding="utf-8")))
         except (ValueError, ValidationError) as exc:
             raise UserError(f"{weights_file}: not a list of weights pins: {exc}") from None
-    entry = do_publish(path, hub, key=key, owner=owner, weights=weights, container=container, owner_key=owner_key,
+    entry = do_publish(path, hub, key=key, owner=owner, weights=weights, container=container, owner_key=list(owner_keys) or None,
                        allow_lookalike=allow_lookalike)
     click.echo(f"published {entry.artifact.filename} (sha256 {entry.artifact.sha256[:16]}…)")

@@ -235,7 +235,7 @@ def publish(
     container: str | None = None,
     contract: bool = True,
     allow_lookalike: bool = False,
-    owner_key: Path | str | SigningKey | None = None,
+    owner_key: Path | str | SigningKey | list[Path | str | SigningKey] | None = None,
 ) -> VersionEntry:
     """Publish a plugin folder (built with pip) or a ``.whl`` file to ``hub``; return the new version's entry.
 
@@ -269,7 +269,8 @@ def publish(
         if tuf:
             from modahub_hub.hub.tuf_ops import publish_wheel
 
-            return publish_wheel(backend, wheel, info, hub_keys=[signing], owner=owner_signing_key(owner_key),
+            owners = [owner_signing_key(k) for k in owner_key] if isinstance(owner_key, list) else [owner_signing_key(owner_key)]
+            return publish_wheel(backend, wheel, info, hub_keys=[signing], owner=owners,
                                  weights=weights, container=container, allow_lookalike=allow_lookalike)
         who = owner or info.author or "unknown"
         published: dict[str, VersionEntry] = {}

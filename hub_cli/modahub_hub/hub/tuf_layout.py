@@ -65,9 +65,15 @@ def name_pattern(name: str, digits: int) -> str:
     return f"{plugin_dir(name, digits)}/*"
 
 
-def owner_role(key: PublicKey) -> str:
-    """The delegated role a new owner key publishes under (its name never changes when keys rotate)."""
-    return f"{OWNER_PREFIX}{key.keyid}"
+def owner_role(keys: list[PublicKey], threshold: int = 1) -> str:
+    """The delegated role of an owner: ``owner-<keyid>`` for one key, else named after the keys and threshold.
+
+    The name is chosen when the role is first delegated and never changes when its keys rotate.
+    """
+    if len(keys) == 1 and threshold == 1:
+        return f"{OWNER_PREFIX}{keys[0].keyid}"
+    group = "|".join(sorted(k.keyid for k in keys)) + f"/{threshold}"
+    return f"{OWNER_PREFIX}{hashlib.sha256(group.encode()).hexdigest()[:16]}"
 
 
 def tuf_key(key: PublicKey) -> SSlibKey:

@@ -31,12 +31,16 @@ from modahub_hub.hub.tuf_repo import (
 from modahub_hub.hub.wheels import WheelInfo
 
 
-def _owned_by(tx: Transaction, name: str, owner: SigningKey) -> tuple[str | None, PluginEntry | None]:
-    """``name``'s owner role and entry; refuses when ``owner`` is not one of the role's keys."""
+def _owned_by(tx: Transaction, name: str, owners: list[SigningKey]) -> tuple[str | None, PluginEntry | None]:
+    """``name``'s owner role and entry; refuses when none of ``owners`` is one of the role's keys.
+
+    (Whether enough of them sign, the role's threshold, is checked when the role is signed.)
+    """
     role, entry = plugin_entry(tx, name)
-    if role is not None and tuf_key(owner.public).keyid not in role.keyids:
+    if role is not None and not {tuf_key(o.public).keyid for o in owners} & set(role.keyids):
+        given = ", ".join(f"{o.public.keyid} ({o.path})" for o in owners)
         raise HubError(
-            f"{name} belongs to {role.name}; your owner key {owner.public.keyid} ({owner.path}) is not one of its keys, "
+            f"{name} belongs to {role.name}; your owner key {given} is not one of its keys, "
             "so you cannot publish or change it (delegation policy). Ask the hub's key holder to delegate it to you"
         )
     return (role.name if role else None), entry
@@ -48,20 +52,24 @@ def publish_wheel(
     info: WheelInfo,
     *,
     hub_keys: list[SigningKey],
-    owner: SigningKey,
+    owner: SigningKey | list[SigningKey],
     weights: list[WeightsPin] | None = None,
     container: str | None = None,
     allow_lookalike: bool = False,
 ) -> VersionEntry:
-    """Publish one wheel as ``owner``: the first publish of a name binds it to ``owner``'s key."""
+    """Publish one wheel as ``owner``: the first publish of a name binds it to ``owner``'s key.
+
+    ``owner`` may be several keys, for a name delegated to a threshold of owner keys.
+    """
     published: dict[str, VersionEntry] = {}
+    owners = owner if isinstance(owner, list) else [owner]
 
     def change(tx: Transaction) -> str:
-        role_name, entry = _owned_by(tx, info.name, owner)
-        mine = role_name or owner_role(owner.public)
+        role_name, entry = _owned_by(tx, info.name, owners)
+        mine = role_name or owner_role([owners[0].public])
         version = check_new_version(_known_names(tx, entry), info.name, info.version, owner=mine, allow_lookalike=allow_lookalike)
         if role_name is None:
-            role_name = tx.delegate(info.name, [owner.public], role_name=mine)
+            role_name = tx.delegate(info.name, [owners[0].public], role_name=mine)
         plugin = entry or PluginEntry(name=info.name, owner=role_name)
         stored = f"{plugin_dir(info.name, tx.digits)}/{wheel.name}"
         tx.add_target(role_name, stored, wheel, hashed=False)
@@ -85,7 +93,7 @@ def publish_wheel(
         published["entry"] = version_entry
         return f"publish {info.name} {version}"
 
-    apply(backend, change, Keyring([*hub_keys, owner]))
+    apply(backend, change, Keyring([*hub_keys, *owners]))
     return published["entry"]
 
 
@@ -122,7 +130,7 @@ def yank(backend: Backend, name: str, version: str, *, hub_keys: list[SigningKey
     """Yank one version (owner): it stays installable by exact pin, resolution skips it."""
 
     def change(tx: Transaction) -> str:
-        role_name, plugin = _owned_by(tx, name, owner)
+        role_name, plugin = _owned_by(tx, name, [owner])
         if role_name is None or plugin is None:
             raise HubError(f"no plugin {name!r} in {backend.hub_id}")
         entry = plugin.find(version)
@@ -299,7 +307,7 @@ def migrate(backend: Backend, hub_key: SigningKey, settings: Settings | None = N
     if hub_key.public.keyid not in {k.keyid for k in registry.keys}:
         raise HubError(f"key {hub_key.public.keyid} ({hub_key.path}) does not sign {backend.hub_id}; migrate with the hub's key")
     settings = settings or Settings(expires_days=registry.expires_after_days)
-    role = owner_role(hub_key.public)
+    role = owner_role([hub_key.public])
     with backend.write_lock():
         parent = backend.head()
         tx = init(backend, [hub_key], settings)

@@ -226,11 +226,13 @@ class Transaction:
         from tuf.api.metadata import DelegatedRole
 
         self.revoke(name)
-        role_name = role_name or owner_role(owner_keys[0])
+        role_name = role_name or owner_role(owner_keys, threshold)
         bin_name = bin_role(bin_of(name, self.digits))
         bin_meta = self.role(bin_name).signed
         keys = [tuf_key(k) for k in owner_keys]
         existing = bin_meta.delegations.roles.get(role_name)
+        if existing is not None and (set(existing.keyids) != {k.keyid for k in keys} or existing.threshold != threshold):
+            raise HubError(f"role {role_name} is delegated with other keys or another threshold; delegate to a new role")
         if existing is None:
             existing = DelegatedRole(role_name, [k.keyid for k in keys], threshold, True, paths=[])
             bin_meta.delegations.roles[role_name] = existing
