@@ -139,18 +139,21 @@ def serve_on_ray(app_file: str | Path, *, port: int, replicas: int = 2, queue: i
     """Deploy ``replicas`` reader replicas and one writer behind Ray Serve's proxy on ``host:port``; yields the URL.
 
     ``address`` (or ``RAY_ADDRESS``) names a running cluster to deploy on (the proxy runs on its
-    head node; the app is deleted from the cluster at the end); without one a private cluster runs.
+    head node; Serve is shut down on it at the end); without one a private cluster runs. A cluster
+    where Ray Serve already runs is refused: its proxy would not listen on ``port``.
     """
     if host not in ("127.0.0.1", "localhost"):
         raise EngineError(f"--engine ray serves on 127.0.0.1 only (got --host {host})")
     app_file = Path(app_file).resolve()
-    attached = cluster_address(address) is not None
     import_ray()
     try:
         from ray import serve
     except ImportError:
         raise EngineError("serving on Ray needs Ray Serve: pip install 'modahub[ray]'") from None
     with ray_session(num_cpus=replicas + 1, temp_dir=temp_dir, address=address):
+        if serve.status().proxies:  # its proxy keeps the port it has: ours would not be where we say
+            raise EngineError("Ray Serve already runs on this cluster; 'modahub serve --engine ray' starts and stops its "
+                              "own: shut the other down ('serve shutdown') or use another cluster")
         serve.start(http_options={"host": "127.0.0.1", "port": port}, proxy_location="HeadOnly",
                     logging_config={"log_level": "WARNING"})
         try:
@@ -162,10 +165,7 @@ def serve_on_ray(app_file: str | Path, *, port: int, replicas: int = 2, queue: i
                       route_prefix="/")
             yield f"http://127.0.0.1:{port}"
         finally:
-            if attached:
-                serve.delete(APP_NAME)
-            else:
-                serve.shutdown()
+            serve.shutdown()  # the Serve it started (controller, proxy, replicas); an attached cluster keeps running
 
 
 def serve_forever(app_file: Path, *, host: str = "127.0.0.1", port: int = 8000, replicas: int = 2, queue: int = 64,
