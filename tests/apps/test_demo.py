@@ -26,8 +26,15 @@ def test_demo_finds_across_modalities_and_regenerates(tmp_path):
         assert all(h["kind"] == direction.split("→")[1].strip() for s in rows for h in s["hits"])
     assert [g["bm25_rank"] for g in data["generated"]] == [1, 1, 1]
     assert all(g["regenerated"] and g["vector_rank"] for g in data["generated"])
+    scene = data["sentences"]
+    assert len(scene["accuracy"]) == 6  # text, image and sound, each searching the other two
+    for direction, accuracy in scene["accuracy"].items():
+        right, total = map(int, accuracy.removeprefix("R@1 ").split("/"))
+        assert total == 6 and right >= 4, (direction, accuracy)  # chance is 1 in 6
+    assert all(s["read"] for s in scene["searches"] if s["query"].startswith(("image", "sound")))
     report = (tmp_path / "demo" / "report.html").read_text()
     assert report.count("<img") >= 40 and "<audio" in report and "byte for byte" in report
+    assert "Real sentences" in report and report.count("read: <q>") >= 12
     again = CliRunner().invoke(cli, ["run", str(tmp_path / "demo" / "app.yml"), "search", "-t", "a nine", "-k", "3", "--json",
                                      "--filter", "kind=image"])
     hits = json.loads(again.output)["results"][0]["matches"]

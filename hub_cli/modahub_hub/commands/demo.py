@@ -42,6 +42,9 @@ def demo(folder: Path, install: bool, seed: int, as_json: bool) -> None:
             "searches": [{"direction": r["direction"], "query": r["query"].id, "digit": r["digit"], "correct": r["correct"],
                           "hits": [{k: v for k, v in h.items() if k != "document"} for h in r["hits"]]} for r in result.rows],
             "generated": [{k: v for k, v in g.items() if k != "document"} for g in result.generated],
+            "sentences": {"accuracy": result.sentences.accuracy, "searches": [
+                {"direction": r["direction"], "query": r["query"].id, "read": r["query"].tags.get("text"),
+                 "correct": r["correct"], "hits": [h["id"] for h in r["hits"]]} for r in result.sentences.rows]},
         })
         return
     for note in result.notes:
@@ -57,5 +60,11 @@ def demo(folder: Path, install: bool, seed: int, as_json: bool) -> None:
                 ["prompt", "id", "rank by text query", "rank by BM25 over recipes", "regenerated"],
                 [(g["prompt"], g["id"], g["vector_rank"] or "not in top 10", g["bm25_rank"] or "not found",
                   "byte for byte" if g["regenerated"] else "DIFFERS") for g in result.generated])
+    scene = result.sentences
+    print_table("Real sentences as texts, images of text (OCR) and speech (best match of the other kind)",
+                ["direction", "query", "read by OCR / speech recognition", "best match", ""],
+                [(r["direction"], r["query"].id, str(r["query"].tags.get("text", ""))[:60],
+                  r["hits"][0]["id"] if r["hits"] else "", "✓" if r["correct"] else "✗") for r in scene.rows])
+    click.echo(" · ".join(f"{direction}: {accuracy}" for direction, accuracy in scene.accuracy.items()))
     click.echo(f"report: {result.report}")
     click.echo(f"try:    modahub run {folder / 'app.yml'} search --text 'a nine' -k 5")

@@ -1,9 +1,11 @@
-"""``modahub demo``: index digits as images, sounds and texts in one space, search across them, generate.
+"""``modahub demo``: index digits as images, sounds and texts in one space, search across them, generate;
+then real sentences as texts, images of text and speech.
 
 Steps: make sure the plugins are installed (from the bundled hub), write the demo app file,
 index the corpus with the local runner, run the cross-modal queries (text → image, sound →
 image, image → text), generate a few digits and find them again (by a text query in the vector
-index, and by BM25 over their recipes, regenerating them byte for byte), then report.
+index, and by BM25 over their recipes, regenerating them byte for byte); then the sentence scene
+(:mod:`modahub_hub.demo.sentences`: OCR and speech recognition into the same space), then report.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ index:
 generators:
   - uses: digits-generator
 """
-PLUGINS = {  # executor -> distribution in the bundled hub
+PLUGINS = {  # every executor the demo uses -> its distribution in the bundled hub
     "minilm-text": "modahub-text",
+    "ocr-image": "modahub-ocr",
+    "speech-audio": "modahub-speech",
     "digits-image": "modahub-image",
     "digits-audio": "modahub-audio",
     "embedded-index": "modahub-embedded-index",
@@ -53,6 +57,8 @@ class DemoResult:
     generated: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     installed: list[str] = field(default_factory=list)
+    sentences: Any = None
+    """The sentence scene (:class:`modahub_hub.demo.sentences.Scene`)."""
     report: Path | None = None
 
 
@@ -148,7 +154,7 @@ def run_demo(folder: Path, *, install: bool = True, seed: int = 7, k: int = 3,
     """Run the whole demo in ``folder``; see the module docstring."""
     from modahub.pipeline import App
     from modahub_hub.demo import corpus as demo_corpus
-    from modahub_hub.demo import report
+    from modahub_hub.demo import report, sentences
 
     result = DemoResult(folder=folder)
     result.installed = ensure_plugins(install, say)
@@ -168,6 +174,9 @@ def run_demo(folder: Path, *, install: bool = True, seed: int = 7, k: int = 3,
     result.generated = _generate(app, folder, seed)
     result.summary = {"index": app.spec.index.uses, "space": space, "dim": dim, "indexed": len(app.indexer()),
                       "by_kind": by_kind, "generated": len(result.generated), "accuracy": accuracy}
+    say(f"real sentences: {len(sentences.SENTENCES)} as texts, images of text (OCR) and speech, searched across all three")
+    result.sentences = sentences.run(folder, progress=progress)
+    result.notes += result.sentences.notes
     result.report = report.write(folder / "report.html", summary=result.summary, rows=result.rows,
-                                 generated=result.generated, notes=result.notes)
+                                 generated=result.generated, notes=result.notes, sentences=result.sentences)
     return result
