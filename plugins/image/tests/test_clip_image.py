@@ -109,3 +109,30 @@ class TestClipImageContract(EncoderContract):
     """The contract on the tiny random CLIP that ClipImageEncoder.contract_params() builds."""
 
     executor = ClipImageEncoder
+
+
+def test_text_tower_matches_transformers_and_shares_the_image_space(tiny_clip):
+    import torch
+    from transformers import CLIPModel, CLIPTokenizer
+
+    texts = ["a red cat.", "two dogs on a hill", "7", "a much longer sentence about the weather in the mountains"]
+    enc = modahub.load("clip-text", model=str(tiny_clip), batch_size=3)
+    assert (enc.space, enc.dim) == (modahub.load("clip-image", model=str(tiny_clip)).space, 24)
+    vecs = enc.encode([modahub.text(t) for t in texts])
+    model = CLIPModel.from_pretrained(tiny_clip, use_safetensors=True, local_files_only=True).eval()
+    batch = CLIPTokenizer.from_pretrained(tiny_clip)(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        out = model.text_model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).pooler_output
+        reference = torch.nn.functional.normalize(model.text_projection(out), dim=-1).numpy()
+    assert float(np.abs(vecs - reference).max()) <= 1e-5
+
+
+def test_text_tower_without_a_tokenizer_is_refused(tiny_clip, tmp_path):
+    bare = tmp_path / "bare"
+    shutil.copytree(tiny_clip, bare, ignore=shutil.ignore_patterns("tokenizer*", "vocab.json", "merges.txt", "special*"))
+    with pytest.raises(WeightsError, match="has no CLIP tokenizer"):
+        modahub.load("clip-text", model=str(bare)).encode([modahub.text("a cat")])
+
+
+class TestClipTextContract(EncoderContract):
+    executor = "clip-text"

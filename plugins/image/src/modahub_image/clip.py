@@ -1,10 +1,10 @@
-"""``clip-image``: the image tower of a CLIP model whose weights you provide.
+"""``clip-image`` and ``clip-text``: the image and text towers of a CLIP model whose weights you provide.
 
 Weights come from a local folder or a Hugging Face repo id at a pinned 40-hex revision, through
 :func:`modahub.weights.resolve_weights` (sha256 pins verified, pickled files refused). The folder
 holds ``config.json`` (a CLIP or CLIP-vision config), one or more ``*.safetensors`` files and,
 optionally, ``preprocessor_config.json``. The space is named after the model and revision, so only
-encoders of the same CLIP model (e.g. its text tower) share it; the dimension is the model's
+encoders of the same CLIP model (its two towers) share it; the dimension is the model's
 ``projection_dim``.
 """
 
@@ -23,6 +23,7 @@ from modahub.weights import WeightsError, resolve_weights
 from modahub_image.pixels import document_pixels
 
 _TOWER_PREFIXES = ("vision_model.", "visual_projection.")
+_TEXT_PREFIXES = ("text_model.", "text_projection.")
 
 
 def clip_space(model: str | Path, revision: str | None) -> str:
@@ -42,11 +43,10 @@ def to_rgb(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-class ClipImageEncoder(Encoder):
-    """CLIP image embeddings (L2-normalised) from transformers' CLIP vision tower, on CPU by default."""
+class _ClipTower(Encoder):
+    """What the CLIP towers share: verified weights folder, space named after the model, dim from its config."""
 
-    name = "clip-image"
-    modalities = ("image",)
+    _config_types: tuple[str, ...] = ("clip",)
 
     def __init__(
         self,
@@ -95,7 +95,7 @@ class ClipImageEncoder(Encoder):
         """The model's ``projection_dim`` (read from config.json)."""
         if self._dim is None:
             config = self._config()
-            if config.get("model_type") not in ("clip", "clip_vision_model") or "projection_dim" not in config:
+            if config.get("model_type") not in self._config_types or "projection_dim" not in config:
                 raise WeightsError(
                     f"{self.name}: {self.folder()}/config.json is not a CLIP config with a projection_dim "
                     f"(model_type {config.get('model_type')!r})"
@@ -103,8 +103,29 @@ class ClipImageEncoder(Encoder):
             self._dim = int(config["projection_dim"])
         return self._dim
 
-    def _load(self) -> None:
+    def _tower(self, prefixes: tuple[str, ...], model: Any) -> Any:
+        """``model`` (a tower of the CLIP) with the weights under ``prefixes`` loaded from the folder, in eval mode."""
         from safetensors.torch import load_file
+
+        folder, state = self.folder(), {}
+        for path in sorted(folder.glob("*.safetensors")):
+            state.update({k: v for k, v in load_file(str(path)).items() if k.startswith(prefixes)})
+        missing, _ = model.load_state_dict(state, strict=False)
+        if missing:
+            raise WeightsError(
+                f"{self.name}: weights in {folder} lack {len(missing)} tensors of the CLIP {prefixes[0][:-1]}, e.g. {missing[0]}"
+            )
+        return model.eval().to(self.device)
+
+
+class ClipImageEncoder(_ClipTower):
+    """CLIP image embeddings (L2-normalised) from transformers' CLIP vision tower, on CPU by default."""
+
+    name = "clip-image"
+    modalities = ("image",)
+    _config_types = ("clip", "clip_vision_model")
+
+    def _load(self) -> None:
         from transformers import CLIPConfig, CLIPVisionConfig, CLIPVisionModelWithProjection
 
         folder, dim = self.folder(), self.dim
@@ -114,16 +135,7 @@ class ClipImageEncoder(Encoder):
         else:
             vision = CLIPVisionConfig.from_pretrained(folder)
         vision.projection_dim = dim
-        model = CLIPVisionModelWithProjection(vision)
-        state: dict[str, Any] = {}
-        for path in sorted(folder.glob("*.safetensors")):
-            state.update({k: v for k, v in load_file(str(path)).items() if k.startswith(_TOWER_PREFIXES)})
-        missing, _ = model.load_state_dict(state, strict=False)
-        if missing:
-            raise WeightsError(
-                f"{self.name}: weights in {folder} lack {len(missing)} tensors of the CLIP vision tower, e.g. {missing[0]}"
-            )
-        self._model = model.eval().to(self.device)
+        self._model = self._tower(_TOWER_PREFIXES, CLIPVisionModelWithProjection(vision))
         self._processor = self._make_processor(folder, vision.image_size)
 
     @staticmethod
@@ -144,5 +156,44 @@ class ClipImageEncoder(Encoder):
             batch = self._processor(images=images[start : start + self.batch_size], return_tensors="pt")
             with torch.inference_mode():
                 embeds = self._model(pixel_values=batch["pixel_values"].to(self.device)).image_embeds
+            out.append(torch.nn.functional.normalize(embeds, dim=-1).cpu().numpy())
+        return np.concatenate(out).astype(np.float32)
+
+
+class ClipTextEncoder(_ClipTower):
+    """CLIP text embeddings (L2-normalised) from transformers' CLIP text tower: the same space as ``clip-image``
+    of the same model and revision, so a text finds images."""
+
+    name = "clip-text"
+    modalities = ("text",)
+    _config_types = ("clip", "clip_text_model")
+
+    def _load(self) -> None:
+        from transformers import CLIPConfig, CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
+
+        folder, dim = self.folder(), self.dim
+        config = self._config()
+        if config["model_type"] == "clip":
+            text = CLIPConfig.from_pretrained(folder).text_config
+        else:
+            text = CLIPTextConfig.from_pretrained(folder)
+        text.projection_dim = dim
+        self._model = self._tower(_TEXT_PREFIXES, CLIPTextModelWithProjection(text))
+        if not any((folder / name).is_file() for name in ("tokenizer.json", "vocab.json")):
+            raise WeightsError(f"{self.name}: {folder} has no CLIP tokenizer (tokenizer.json or vocab.json + merges.txt)")
+        self._tokenizer = CLIPTokenizer.from_pretrained(folder)
+        self._max_tokens = int(text.max_position_embeddings)
+
+    def _encode(self, docs: list[Document]) -> np.ndarray:
+        import torch
+
+        texts = [d.payload.load().text or "" for d in docs]  # type: ignore[union-attr]
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = self._tokenizer(texts[start : start + self.batch_size], padding=True, truncation=True,
+                                    max_length=self._max_tokens, return_tensors="pt")
+            with torch.inference_mode():
+                embeds = self._model(input_ids=batch["input_ids"].to(self.device),
+                                     attention_mask=batch["attention_mask"].to(self.device)).text_embeds
             out.append(torch.nn.functional.normalize(embeds, dim=-1).cpu().numpy())
         return np.concatenate(out).astype(np.float32)

@@ -7,8 +7,9 @@ from modahub.hookspecs import hookimpl
 
 @hookimpl
 def register_executors(register: Callable[[type], None]) -> None:
-    from modahub_image.clip import ClipImageEncoder
+    from modahub_image.clip import ClipImageEncoder, ClipTextEncoder
     from modahub_image.digits import DigitsImageEncoder
 
     register(DigitsImageEncoder)
     register(ClipImageEncoder)
+    register(ClipTextEncoder)

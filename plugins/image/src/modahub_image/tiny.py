@@ -1,4 +1,4 @@
-"""A tiny randomly initialised CLIP saved as safetensors: test weights for ``clip-image`` (no download).
+"""A tiny randomly initialised CLIP saved as safetensors: test weights for ``clip-image`` and ``clip-text`` (no download).
 
 Needs the ``clip`` extra (torch, transformers); import this module only where it is used.
 """
@@ -14,7 +14,11 @@ PROJECTION_DIM = 24
 
 
 def tiny_clip(folder: Path, seed: int = 0) -> Path:
-    """Save a 2-layer CLIP (projection_dim 24, 32×32 images), weights drawn with ``seed``, and its processor in ``folder``."""
+    """Save a 2-layer CLIP (projection_dim 24, 32×32 images), weights drawn with ``seed``, its image processor
+    and a character-level CLIP tokenizer in ``folder``."""
+    import json
+    import tempfile
+
     import torch
     import transformers
 
@@ -31,4 +35,13 @@ def tiny_clip(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder, safe_serialization=True)
     processor = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
     processor(size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}).save_pretrained(folder)
+    chars = "abcdefghijklmnopqrstuvwxyz0123456789.,'"
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1} | {c: 2 + i for i, c in enumerate(chars)}
+    vocab |= {f"{c}</w>": 2 + len(chars) + i for i, c in enumerate(chars)}  # 80 < the tiny vocab_size 99
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "vocab.json").write_text(json.dumps(vocab))
+        (Path(tmp) / "merges.txt").write_text("#version: 0.2\n")  # no merges: one token per character
+        tokenizer = transformers.CLIPTokenizer(str(Path(tmp) / "vocab.json"), str(Path(tmp) / "merges.txt"),
+                                               unk_token="<|endoftext|>", pad_token="<|endoftext|>")
+        tokenizer.save_pretrained(folder)
     return folder
