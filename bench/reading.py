@@ -43,31 +43,29 @@ def sentences(data: Path, n: int, seed: int = 0) -> list[str]:
     return [unique[i] for i in order[:n]]
 
 
-def character_error_rate(truth: str, read: str) -> float:
-    """Levenshtein distance over characters / length of the truth (whitespace runs count as one space)."""
-    a, b = " ".join(truth.split()), " ".join(read.split())
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
+def edit_distance(truth: list[str] | str, read: list[str] | str) -> int:
+    """Levenshtein distance between two sequences (of characters or of words)."""
+    previous = list(range(len(read) + 1))
+    for i, x in enumerate(truth, 1):
         current = [i]
-        for j, y in enumerate(b, 1):
+        for j, y in enumerate(read, 1):
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
         previous = current
-    return previous[-1] / max(len(a), 1)
+    return previous[-1]
+
+
+def character_error_rate(truth: str, read: str) -> float:
+    """Edit distance over characters / length of the truth (whitespace runs count as one space)."""
+    a, b = " ".join(truth.split()), " ".join(read.split())
+    return edit_distance(a, b) / max(len(a), 1)
 
 
 def word_error_rate(truth: str, heard: str) -> float:
-    """Word-level Levenshtein distance / number of words, after lower-casing and dropping punctuation."""
+    """Edit distance over words / number of words, after lower-casing and dropping punctuation."""
     def words(s: str) -> list[str]:
         return re.sub(r"[^a-z0-9' ]", " ", s.lower()).split()
 
-    a, b = words(truth), words(heard)
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1] / max(len(a), 1)
+    return edit_distance(words(truth), words(heard)) / max(len(words(truth)), 1)
 
 
 # --- images of text ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -43,6 +43,16 @@ def _thumbnail(pixels: np.ndarray) -> np.ndarray:
     return grey[rows][:, cols]
 
 
+def _open(uri: str) -> Any:
+    """The PyAV container of a video file; a clear error when it is not one."""
+    import av
+
+    try:
+        return av.open(str(local_path(uri)))
+    except av.error.FFmpegError as exc:
+        raise ExecutorError(f"{uri}: PyAV cannot open it as a video: {exc}") from None
+
+
 def decode(payload: VideoPayload) -> Iterator[Frame]:
     """Every frame of a video payload in order: inline frames at ``fps``, or a file decoded with PyAV."""
     if payload.frames is not None:
@@ -52,14 +62,7 @@ def decode(payload: VideoPayload) -> Iterator[Frame]:
         return
     if payload.uri is None:
         raise ExecutorError("video payload has neither frames nor a uri")
-    import av
-
-    path = local_path(payload.uri)
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise ExecutorError(f"{payload.uri}: PyAV cannot open it as a video: {exc}") from None
-    with container:
+    with _open(payload.uri) as container:
         if not container.streams.video:
             raise ExecutorError(f"{payload.uri}: the file has no video stream")
         stream = container.streams.video[0]
@@ -121,12 +124,7 @@ def audio_track(payload: VideoPayload, rate: int = AUDIO_RATE) -> np.ndarray | N
         return None
     import av
 
-    path = local_path(payload.uri)
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise ExecutorError(f"{payload.uri}: PyAV cannot open it as a video: {exc}") from None
-    with container:
+    with _open(payload.uri) as container:
         if not container.streams.audio:
             return None
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
