@@ -6,7 +6,9 @@
 
 Needs: the minilm-text, digits-image and digits-audio executors, exact-index, scikit-learn
 (digits), espeak-ng (held-out voices), and gensim's bundled test data (pip install gensim) for the
-text set. Nothing is downloaded: every data set ships in a package or is synthesised here.
+text set. --part ocr also runs tesseract as the peer (apt-get install tesseract-ocr tesseract-ocr-eng) and
+needs the DejaVu fonts; --part speech needs espeak-ng. Nothing is downloaded: every data set ships in a
+package or is synthesised here.
 """
 
 from __future__ import annotations
