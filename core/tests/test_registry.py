@@ -113,6 +113,6 @@ def test_registering_a_second_schema_under_a_taken_name_is_an_error() -> None:
         with pytest.raises(ValueError, match="already registered"):
             modalities.register(modalities.Modality("flavour", Other))
     finally:
-        modalities.unregister_all_but_builtins()
+        modalities.reset()
     with pytest.raises(modalities.UnknownModalityError, match="unknown modality 'flavour'"):
         modalities.get("flavour")

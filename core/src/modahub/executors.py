@@ -10,13 +10,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 
 from modahub.documents import Document
 from modahub.errors import ModahubInputError
+
+if TYPE_CHECKING:
+    from typing import Self
 
 Kind = Literal["encoder", "indexer", "generator"]
 Filter = dict[str, Any]
@@ -125,8 +129,8 @@ class Encoder(Executor):
         """Encode a non-empty list of accepted documents."""
 
 
-class Match(BaseModel):
-    """One search hit: the document id, its similarity score and the stored document."""
+class _MatchWire(BaseModel):
+    """The JSON form of a :class:`Match` (HTTP responses, the OpenAPI schema)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     id: str
@@ -134,11 +138,90 @@ class Match(BaseModel):
     document: Document | None = None
 
 
+class DocumentSource(Protocol):
+    """Where a lazily fetched :class:`Match` gets its document: ``document(key)``, None when gone."""
+
+    def document(self, key: int) -> Document | None: ...
+
+
+class Match:
+    """One search hit: the document id, its similarity score and the stored document.
+
+    Slotted and cheap: an index that keeps documents elsewhere passes a ``source`` and a ``key``
+    instead of the document; ``source.document(key)`` runs the first time ``document`` is read
+    (a source usually loads the documents of a whole result list at once), so a search whose
+    caller needs ids and scores only never parses a document.
+    """
+
+    __slots__ = ("id", "score", "_document", "_source", "_key")
+
+    def __init__(
+        self,
+        id: str,
+        score: float,
+        document: Document | None = None,
+        *,
+        source: DocumentSource | None = None,
+        key: int = 0,
+    ) -> None:
+        self.id, self.score = id, score
+        self._document, self._source, self._key = document, source, key
+
+    @property
+    def document(self) -> Document | None:
+        """The stored document (read from the index's source on first access when it fetches lazily)."""
+        if self._source is not None:
+            self._document, self._source = self._source.document(self._key), None
+        return self._document
+
+    @document.setter
+    def document(self, value: Document | None) -> None:
+        self._document, self._source = value, None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return (self.id, self.score, self.document) == (other.id, other.score, other.document)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Match(id={self.id!r}, score={self.score!r})"
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        """The JSON-ready dict form (like a pydantic model's)."""
+        return _MatchWire(id=self.id, score=self.score, document=self.document).model_dump(**kwargs)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        wire = handler.generate_schema(_MatchWire)
+
+        def from_wire(value: _MatchWire) -> Match:
+            return cls(value.id, value.score, value.document)
+
+        def to_wire(match: Match) -> _MatchWire:
+            return _MatchWire(id=match.id, score=match.score, document=match.document)
+
+        from_json = core_schema.no_info_after_validator_function(from_wire, wire)
+        return core_schema.json_or_python_schema(
+            json_schema=from_json,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), from_json]),
+            serialization=core_schema.plain_serializer_function_ser_schema(to_wire, return_schema=wire),
+        )
+
+
 class Store(Executor):
-    """What every index shares: documents deleted by id and counted (vector and text indexes)."""
+    """What every index shares: documents deleted by id and counted, persistence at ``path``.
+
+    An index constructed with a ``path`` keeps its documents there: :meth:`save` makes everything
+    written so far durable, :meth:`close` saves and releases files and memory (a later call opens
+    the index again), and ``with index:`` closes it on the way out. An index without a path lives
+    in memory only.
+    """
 
     kind: ClassVar[Kind] = "indexer"
     modalities: ClassVar[tuple[str, ...]] = ("*",)
+    path: Path | None = None
 
     def delete(self, ids: Sequence[str]) -> int:
         """Delete documents by id; returns how many were removed."""
@@ -148,6 +231,35 @@ class Store(Executor):
     def __len__(self) -> int:
         self.warm_up()
         return self._count()
+
+    def save(self) -> None:
+        """Make every document added or deleted so far durable at ``path``."""
+        if self.path is None:
+            raise ExecutorError(f"{self.name}: this index has no path; construct it with path=... to keep it")
+        self.warm_up()
+        self._save()
+
+    def close(self) -> None:
+        """Save (when the index has a path) and release what it holds; a later call opens it again."""
+        if not self._warm:
+            return
+        if self.path is not None:
+            self._save()
+        self._close()
+        self._warm = False
+
+    def __enter__(self) -> Self:
+        self.warm_up()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _save(self) -> None:
+        """Write what is not on disk yet; the default suits indexes that write through on every call."""
+
+    def _close(self) -> None:
+        """Release files and memory; override when the index holds any (``_load`` opens them again)."""
 
     @abstractmethod
     def _delete(self, ids: list[str]) -> int: ...

@@ -9,6 +9,7 @@ the plugin whose manifest declares it". This module knows nothing of plugins: bu
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from modahub import lookup
@@ -71,10 +72,11 @@ def register(modality: Modality) -> None:
     _registry[modality.name] = modality
 
 
-def unregister_all_but_builtins() -> None:
-    """Forget the modalities plugins registered (the plugin manager calls it when it is reset)."""
+def reset(to: Mapping[str, Modality] | None = None) -> None:
+    """Keep only the modalities in ``to`` (a :func:`known` result; default: the built-ins), e.g. when
+    the plugin manager is reset or a contract run ends."""
     _registry.clear()
-    _registry.update({m.name: m for m in BUILTIN_MODALITIES})
+    _registry.update({m.name: m for m in BUILTIN_MODALITIES} if to is None else to)
 
 
 def get(name: str) -> Modality:

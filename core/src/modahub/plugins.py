@@ -270,7 +270,7 @@ def reset_manager() -> None:
     global _manager
     _manager = None
     if "modahub.modalities" in sys.modules:  # else no plugin registered one
-        sys.modules["modahub.modalities"].unregister_all_but_builtins()
+        sys.modules["modahub.modalities"].reset()
 
 
 def _load_modality_provider(name: str) -> None:

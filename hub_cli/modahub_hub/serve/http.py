@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from modahub import modalities
-from modahub.executors import ExecutorError
+from modahub.executors import ExecutorError, Match
 from modahub.pipeline import App, InputError, PipelineError
 from modahub.pipeline.inputs import document_from_file
 from modahub.pipeline.runner import persist
@@ -158,7 +158,7 @@ def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
     def search_docs(queries: list[Any], loc: list[str | int], k: int, flt: Any, documents: bool) -> SearchResponse:
         result = app.search(admission.documents(queries, loc), k=k, filter=flt)
         if not documents:
-            return SearchResponse(results=[[m.model_copy(update={"document": None}) for m in hits] for hits in result.matches])
+            return SearchResponse(results=[[Match(m.id, m.score) for m in hits] for hits in result.matches])
         return SearchResponse(results=result.matches)
 
     def generate_docs(body: Any) -> GenerateResponse:

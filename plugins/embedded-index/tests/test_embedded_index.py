@@ -170,5 +170,21 @@ def test_documents_are_cached_up_to_cache_size(make_docs):
     index.add(docs)
     first = index.search(docs[0].embedding, k=1)[0][0].document
     assert index.search(docs[0].embedding, k=1)[0][0].document is first
-    index.search(vectors(docs[1:]), k=1)
+    [hit.document for hits in index.search(vectors(docs[1:]), k=1) for hit in hits]
     assert len(index._cache) == 5 and index.search(docs[0].embedding, k=1)[0][0].document is not first
+
+
+def test_a_search_reads_documents_only_when_a_hit_asks(make_docs, monkeypatch):
+    docs = make_docs(30, 8)
+    index = EmbeddedIndexer("s", 8)
+    index.add(docs)
+    reads = []
+    real = index._documents
+    monkeypatch.setattr(index, "_documents", lambda rowids: reads.append(len(rowids)) or real(rowids))
+    results = index.search(vectors(docs[:4]), k=3)
+    assert [hits[0].id for hits in results] == [d.id for d in docs[:4]] and reads == []
+    assert results[2][0].document.payload.text == docs[2].payload.text
+    assert [h.document.id for hits in results for h in hits] == [h.id for hits in results for h in hits]
+    assert reads == [len({h.id for hits in results for h in hits})], "one read for the whole result list"
+    index.delete([results[0][1].id])
+    assert results[0][1].document is not None, "documents of one search come from one read"

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from modahub.documents import Document
-from modahub.executors import ExecutorError, Filter, Match
+from modahub.executors import ExecutorError, Filter, Match, Store
 from modahub.pipeline.graph import Node, Pipeline
 from modahub.pipeline.steps import INPUT
 
@@ -168,8 +168,7 @@ class LocalRunner:
         return result
 
 
-def persist(index: Any) -> None:
-    """Save an index that keeps its data at a path and saves explicitly (e.g. exact-index)."""
-    save = getattr(index, "save", None)
-    if callable(save) and getattr(index, "path", None) is not None:
-        save()
+def persist(index: Store) -> None:
+    """Save an index that keeps its data at a path (every index may need it, e.g. exact-index)."""
+    if index.path is not None:
+        index.save()

@@ -303,12 +303,6 @@ def _top_ids(index: Indexer, docs: list[Document], k: int = 1, flt: dict[str, An
     return [[m.id for m in hits] for hits in index.search(_vectors(docs), k=k, filter=flt)]
 
 
-def _persist(index: Indexer) -> None:
-    save = getattr(index, "save", None)
-    if callable(save):
-        save()
-
-
 @rule("indexer", "add-and-count", "len() counts added documents; adding an existing id replaces it")
 def _add_and_count(subject: Subject) -> None:
     rid = "add-and-count"
@@ -364,22 +358,29 @@ def _tags_match(tags: dict[str, Any], flt: dict[str, Any]) -> bool:
     return all(tags.get(k) in v if isinstance(v, list) else tags.get(k) == v for k, v in flt.items())
 
 
-@rule("indexer", "persistence", "an index reopened at its path finds everything again, deletions included")
+@rule("indexer", "persistence",
+      "closed and reopened at its path, an index finds everything again, deletions included; save() keeps later writes")
 def _persistence(subject: Subject) -> None:
     rid = "persistence"
     path = subject.scratch("index")
-    index, docs = subject.make(path=path), _embedded(subject, 9, 14)
-    index.add(docs)
-    index.delete([docs[0].id])
-    _persist(index)
+    docs = _embedded(subject, 9, 14)
+    with subject.make(path=path) as index:
+        index.add(docs[:6])
+        index.delete([docs[0].id])
     reopened = subject.make(path=path)
-    _expect(len(reopened) == 8, rid, f"reopened at {path}: len() is {len(reopened)}, expected 8 (9 added, 1 deleted); "
-                                     "write to path (or in save()) and read it back on open")
-    tops = _top_ids(reopened, docs[1:])
+    _expect(len(reopened) == 5, rid, f"closed and reopened at {path}: len() is {len(reopened)}, expected 5 "
+                                     "(6 added, 1 deleted); write to path in _save() and read it back in _load()")
+    reopened.add(docs[6:])
+    reopened.save()
+    third = subject.make(path=path)
+    _expect(len(third) == 8, rid, f"after save(), another instance at {path} has len() {len(third)}, expected 8")
+    tops = _top_ids(third, docs[1:])
     missing = [d.id for d, top in zip(docs[1:], tops, strict=True) if top[:1] != [d.id]]
     _expect(not missing, rid, f"reopened index does not find {missing} by their own vectors")
-    _expect(docs[0].id not in {i for row in _top_ids(reopened, docs, k=9) for i in row}, rid,
+    _expect(docs[0].id not in {i for row in _top_ids(third, docs, k=9) for i in row}, rid,
             f"deleted document {docs[0].id!r} is back after reopening")
+    reopened.close()
+    third.close()
 
 
 @rule("indexer", "rejects-wrong-dim", "vectors of another dimension raise ExecutorError on add and search")
@@ -464,18 +465,24 @@ def _text_filter(subject: Subject) -> None:
         _expect(found == expected, rid, f"filter {flt} found {sorted(found)}, expected {sorted(expected)}")
 
 
-@rule("text-indexer", "text-persistence", "an index reopened at its path finds everything again, deletions included")
+@rule("text-indexer", "text-persistence",
+      "closed and reopened at its path, an index finds everything again, deletions included; save() keeps later writes")
 def _text_persistence(subject: Subject) -> None:
     rid = "text-persistence"
     path = subject.scratch("text-index")
-    index, docs = subject.make(path=path), _worded(9, 24)
-    index.add(docs)
-    index.delete([docs[0].id])
-    _persist(index)
+    docs = _worded(9, 24)
+    with subject.make(path=path) as index:
+        index.add(docs[:6])
+        index.delete([docs[0].id])
     reopened = subject.make(path=path)
-    _expect(len(reopened) == 8, rid, f"reopened at {path}: len() is {len(reopened)}, expected 8 (9 added, 1 deleted)")
-    found = set(_found(reopened, "common"))
+    _expect(len(reopened) == 5, rid, f"closed and reopened at {path}: len() is {len(reopened)}, expected 5 (6 added, 1 deleted)")
+    reopened.add(docs[6:])
+    reopened.save()
+    third = subject.make(path=path)
+    found = set(_found(third, "common"))
     _expect(found == {d.id for d in docs[1:]}, rid, f"reopened index finds {sorted(found)} by the shared word")
+    reopened.close()
+    third.close()
 
 
 # --- generators ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
-from modahub import plugins
+from modahub import modalities, plugins
 from modahub.errors import ModahubInputError
 from modahub.plugins import ENTRY_POINT_GROUP, LOAD_ENV, PluginManager, PluginRecord
 from modahub.testing.rules import RuleResult, Subject, contract_params, rules_for, run_rule
@@ -136,8 +136,10 @@ def _wheel_source(wheel: Path, into: Path) -> _Source:
 
 @contextmanager
 def _isolated(code: Path | None) -> Iterator[None]:
-    """Import plugin code from ``code``; undo the imports and the process-wide manager afterwards."""
+    """Import plugin code from ``code``; undo the imports, the process-wide manager and the modalities
+    registered meanwhile afterwards."""
     saved_path, saved_modules, saved_manager = list(sys.path), set(sys.modules), plugins._manager
+    saved_modalities = modalities.known()
     if code is not None:
         sys.path.insert(0, str(code))
     try:
@@ -145,6 +147,7 @@ def _isolated(code: Path | None) -> Iterator[None]:
     finally:
         sys.path[:] = saved_path
         plugins._manager = saved_manager
+        modalities.reset(saved_modalities)
         if code is not None:
             for name in set(sys.modules) - saved_modules:
                 module_file = getattr(sys.modules[name], "__file__", None) or ""

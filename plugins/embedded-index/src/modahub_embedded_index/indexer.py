@@ -95,8 +95,8 @@ class EmbeddedIndexer(Indexer):
         """Drop vectors whose rows are gone and add rows stored after the newest one in memory."""
         store, vectors = self._parts()
         vectors.remove(np.setdiff1d(vectors.rowids, store.rowids(), assume_unique=True))
-        for rowids, batch in store.vectors_after(vectors.last_rowid):
-            vectors.add(rowids, batch)
+        for rowids, ids, batch in store.vectors_after(vectors.last_rowid):
+            vectors.add(rowids, batch, ids)
 
     def _parts(self) -> tuple[DocumentStore, Vectors]:
         if self._store is None or self._vectors is None:
@@ -110,34 +110,22 @@ class EmbeddedIndexer(Indexer):
             self._catch_up()
         return store, vectors
 
-    def save(self) -> None:
+    def _save(self) -> None:
         """Make the folder self-contained (fold the write-ahead log in); every write is already durable."""
         with self._lock:
             store, _ = self._sync()
             if self._sharded is not None:
                 self._sharded.save()
-            if self.path is None:
-                raise ExecutorError(f"{self.name}: this index has no path; construct it with path=... to keep it")
             store.checkpoint()
 
-    def close(self) -> None:
-        """Save and release the database; a later call opens it again."""
+    def _close(self) -> None:
         with self._lock:
             if self._store is not None:
-                if self.path is not None:
-                    self.save()
                 if self._sharded is not None:
                     self._sharded.close()
                 self._store.close()
-            self._store, self._vectors, self._sharded, self._warm = None, None, None, False
+            self._store, self._vectors, self._sharded = None, None, None
             self._cache.clear()
-
-    def __enter__(self) -> EmbeddedIndexer:
-        self.warm_up()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- the Indexer contract ------------------------------------------------------------
 
@@ -149,7 +137,7 @@ class EmbeddedIndexer(Indexer):
             replaced, rowids = store.add(docs)
             latest = {d.id: d for d in docs}
             vectors.remove(replaced)
-            vectors.add(rowids, np.stack([d.embedding for d in latest.values()]))
+            vectors.add(rowids, np.stack([d.embedding for d in latest.values()]), list(latest))
             self._forget(replaced)
 
     def _delete(self, ids: list[str]) -> int:
@@ -176,11 +164,13 @@ class EmbeddedIndexer(Indexer):
             if vectors.count == 0 or (subset is not None and subset.size == 0):
                 return [[] for _ in queries]
             scores, positions = self._knn(vectors, queries, k, subset)
-            rows = positions.tolist()
-            docs = self._documents(store, vectors, {p for row in rows for p in row if p >= 0})
+            found = positions >= 0
+            rowids = np.where(found, vectors.rowids[positions], -1)
+            ids = np.where(found, vectors.ids[positions], None)
+            source = _Documents(self, rowids[found])
             return [
-                [Match(id=docs[p].id, score=s, document=docs[p]) for s, p in zip(row_s, row_p, strict=True) if p >= 0]
-                for row_s, row_p in zip(scores.tolist(), rows, strict=True)
+                [Match(i, s, source=source, key=r) for i, s, r in zip(row_i, row_s, row_r, strict=True) if r >= 0]
+                for row_i, row_s, row_r in zip(ids.tolist(), scores.tolist(), rowids.tolist(), strict=True)
             ]
 
     def _knn(self, vectors: Vectors, queries: np.ndarray, k: int, subset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -189,26 +179,23 @@ class EmbeddedIndexer(Indexer):
 
     # --- stored documents ----------------------------------------------------------------
 
-    def _documents(self, store: DocumentStore, vectors: Vectors, positions: set[int]) -> dict[int, Document]:
-        """The documents at ``positions`` (with their embeddings), from the cache or the database."""
-        wanted = list(positions)
-        rowids = vectors.rowids[np.array(wanted, dtype=np.int64)].tolist()
-        found: dict[int, Document] = {}
-        missing: dict[int, int] = {}
-        for position, rowid in zip(wanted, rowids, strict=True):
-            doc = self._cache.get(rowid)
-            if doc is None:
-                missing[rowid] = position
-            else:
-                self._cache.move_to_end(rowid)
-                found[position] = doc
-        if missing:
-            matrix = vectors.matrix()
-            for rowid, doc in store.documents(list(missing)).items():
-                doc.embedding = matrix[missing[rowid]].copy()
-                found[missing[rowid]] = doc
+    def _documents(self, rowids: list[int]) -> dict[int, Document]:
+        """The stored documents (with their embeddings) of ``rowids``, from the cache or the database."""
+        with self._lock:
+            store, _ = self._parts()
+            found: dict[int, Document] = {}
+            missing: list[int] = []
+            for rowid in rowids:
+                doc = self._cache.get(rowid)
+                if doc is None:
+                    missing.append(rowid)
+                else:
+                    self._cache.move_to_end(rowid)
+                    found[rowid] = doc
+            for rowid, doc in store.documents(missing).items():
+                found[rowid] = doc
                 self._remember(rowid, doc)
-        return found
+            return found
 
     def _remember(self, rowid: int, doc: Document) -> None:
         if self.cache_size:
@@ -268,17 +255,17 @@ class HnswIndexer(EmbeddedIndexer):
         if self.path is None or snapshot is None or not (self.path / snapshot).is_dir():
             return
         try:
-            vectors.load(self.path / snapshot, store.rowids())
+            vectors.load(self.path / snapshot, store.ids())
         except ValueError as exc:
             raise ExecutorError(
                 f"{self.name}: {exc}; open it with those parameters, or delete {self.path / snapshot} "
                 "to rebuild the graph from the stored vectors"
             ) from None
 
-    def save(self) -> None:
+    def _save(self) -> None:
         """Write a snapshot of the graph (when it changed) and point the database at it."""
         with self._lock:
-            super().save()
+            super()._save()
             if self._sharded is not None:
                 return
             store, vectors = self._parts()
@@ -293,3 +280,16 @@ class HnswIndexer(EmbeddedIndexer):
             for old in self.path.glob("hnsw-*"):  # the one replaced, and any left by a crash mid-save
                 if old.name != name:
                     shutil.rmtree(old, ignore_errors=True)
+
+
+class _Documents:
+    """The documents of one search's hits, read together the first time one of them is wanted."""
+
+    def __init__(self, index: EmbeddedIndexer, rowids: np.ndarray) -> None:
+        self.index, self.rowids = index, rowids
+        self.found: dict[int, Document] | None = None
+
+    def document(self, key: int) -> Document | None:
+        if self.found is None:
+            self.found = self.index._documents(np.unique(self.rowids).tolist())
+        return self.found.get(key)

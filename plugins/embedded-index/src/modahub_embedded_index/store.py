@@ -154,20 +154,27 @@ class DocumentStore:
         cursor = self._db.execute("SELECT rowid FROM docs ORDER BY rowid")
         return np.fromiter((r for (r,) in cursor), dtype=np.int64)
 
-    def vectors_after(self, rowid: int, batch: int = 65_536) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(row ids, vectors) of the documents stored after ``rowid``, in row-id order, in batches."""
-        cursor = self._db.execute("SELECT rowid, vec FROM docs WHERE rowid > ? ORDER BY rowid", (rowid,))
+    def ids(self) -> dict[int, str]:
+        """Row id -> document id of every stored document."""
+        return dict(self._db.execute("SELECT rowid, id FROM docs"))
+
+    def vectors_after(self, rowid: int, batch: int = 65_536) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
+        """(row ids, document ids, vectors) of the documents stored after ``rowid``, in row-id order, in batches."""
+        cursor = self._db.execute("SELECT rowid, id, vec FROM docs WHERE rowid > ? ORDER BY rowid", (rowid,))
         while rows := cursor.fetchmany(batch):
-            ids = np.fromiter((r for r, _ in rows), dtype=np.int64, count=len(rows))
-            flat = np.frombuffer(b"".join(v for _, v in rows), dtype="<f4")
-            yield ids, flat.astype(np.float32).reshape(len(rows), self.dim)
+            rowids = np.fromiter((r for r, _, _ in rows), dtype=np.int64, count=len(rows))
+            flat = np.frombuffer(b"".join(v for _, _, v in rows), dtype="<f4")
+            yield rowids, [i for _, i, _ in rows], flat.astype(np.float32).reshape(len(rows), self.dim)
 
     def documents(self, rowids: list[int]) -> dict[int, Document]:
-        """The stored documents (without embeddings) of ``rowids`` that still exist."""
+        """The stored documents (with their embeddings) of ``rowids`` that still exist."""
         found = {}
         for part in _chunks(rowids):
-            for rowid, body in self._db.execute(f"SELECT rowid, doc FROM docs WHERE rowid IN ({_marks(len(part))})", part):
-                found[rowid] = Document.model_validate_json(body)
+            query = f"SELECT rowid, doc, vec FROM docs WHERE rowid IN ({_marks(len(part))})"
+            for rowid, body, vec in self._db.execute(query, part):
+                doc = Document.model_validate_json(body)
+                doc.embedding = np.frombuffer(vec, dtype="<f4").astype(np.float32)
+                found[rowid] = doc
         return found
 
     def filter_rowids(self, flt: Filter) -> np.ndarray:

@@ -65,11 +65,13 @@ def exact_search(queries: np.ndarray, matrix: np.ndarray, k: int, subset: np.nda
 
 
 class Vectors:
-    """Positions ↔ row ids, shared by both kinds."""
+    """Positions ↔ row ids and document ids, shared by both kinds."""
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self.rowids = np.zeros(0, dtype=np.int64)
+        self.ids = np.zeros(0, dtype=object)
+        """Document id at each position (so a search names its hits without reading documents)."""
 
     @property
     def last_rowid(self) -> int:
@@ -100,7 +102,7 @@ class FlatVectors(Vectors):
     def matrix(self) -> np.ndarray:
         return self._matrix[: self.count]
 
-    def add(self, rowids: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, rowids: np.ndarray, vectors: np.ndarray, ids: list[str]) -> None:
         n, need = self.count, self.count + len(rowids)
         if need > len(self._matrix):
             grown = np.zeros((max(need, 2 * len(self._matrix)), self.dim), dtype=np.float32)
@@ -108,13 +110,14 @@ class FlatVectors(Vectors):
             self._matrix = grown
         self._matrix[n:need] = vectors
         self.rowids = np.concatenate([self.rowids, rowids])
+        self.ids = np.concatenate([self.ids, np.array(ids, dtype=object)])
 
     def remove(self, rowids: np.ndarray) -> None:
         doomed = self.positions(rowids)
         if doomed.size:
             keep = np.setdiff1d(np.arange(self.count), doomed, assume_unique=True)
             self._matrix[: keep.size] = self._matrix[keep]
-            self.rowids = self.rowids[keep]
+            self.rowids, self.ids = self.rowids[keep], self.ids[keep]
 
     def search(self, queries: np.ndarray, k: int, subset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         return exact_search(queries, self.matrix(), k, subset)
@@ -142,9 +145,10 @@ class HnswVectors(Vectors):
         storage = faiss.downcast_index(self.graph.storage)
         return faiss.rev_swig_ptr(storage.get_xb(), self.graph.ntotal * self.dim).reshape(self.graph.ntotal, self.dim)
 
-    def add(self, rowids: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, rowids: np.ndarray, vectors: np.ndarray, ids: list[str]) -> None:
         self.graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
         self.rowids = np.concatenate([self.rowids, rowids])
+        self.ids = np.concatenate([self.ids, np.array(ids, dtype=object)])
         self.live = np.concatenate([self.live, np.ones(len(rowids), dtype=bool)])
         self.count += len(rowids)
         self._bitmap, self.dirty = None, True
@@ -199,8 +203,9 @@ class HnswVectors(Vectors):
                 os.close(fd)
         self.dirty = False
 
-    def load(self, folder: Path, live_rowids: np.ndarray) -> None:
-        """Read a snapshot written by :meth:`save`; vectors whose rows are gone become tombstones."""
+    def load(self, folder: Path, live: dict[int, str]) -> None:
+        """Read a snapshot written by :meth:`save`; ``live`` maps the stored row ids to document ids,
+        and vectors whose rows are gone become tombstones."""
         params = json.loads((folder / "params.json").read_text())
         if params != {**self.params, "dim": self.dim}:
             raise ValueError(f"snapshot {folder} was built with {params}, not {self.params} (dim {self.dim})")
@@ -210,6 +215,7 @@ class HnswVectors(Vectors):
             raise ValueError(f"snapshot {folder} is inconsistent: {graph.ntotal} vectors, {rowids.size} row ids")
         graph.hnsw.efConstruction = self.params["ef_construction"]
         self.graph, self.rowids = graph, rowids
-        self.live = np.isin(rowids, live_rowids)
+        self.ids = np.array([live.get(r) for r in rowids.tolist()], dtype=object)
+        self.live = np.array([i is not None for i in self.ids.tolist()], dtype=bool)
         self.count = int(self.live.sum())
         self._bitmap, self.dirty = None, False

@@ -11,7 +11,7 @@ import numpy as np
 
 from modahub.arrays import dumps_array, loads_array
 from modahub.documents import Document
-from modahub.executors import ExecutorError, Filter, Indexer, Match, SpaceMismatchError, matches_filter
+from modahub.executors import Filter, Indexer, Match, SpaceMismatchError, matches_filter
 
 _VECTORS, _DOCS, _META = "vectors.mha", "documents.jsonl", "meta.json"
 _SCORES_PER_BLOCK = 1 << 24  # query × document scores computed at once (64 MiB of float32)
@@ -56,11 +56,9 @@ class ExactIndexer(Indexer):
             doc.embedding = vector.copy()
         self._pos = {d.id: i for i, d in enumerate(self._docs)}
 
-    def save(self) -> None:
+    def _save(self) -> None:
         """Write the index to ``path`` atomically (a crash leaves the previous save intact)."""
-        if self.path is None:
-            raise ExecutorError(f"{self.name}: no path given; construct with path=... to save")
-        self.warm_up()
+        assert self.path is not None
         self.path.mkdir(parents=True, exist_ok=True)
         docs = "".join(d.model_dump_json(exclude={"embedding"}) + "\n" for d in self._docs)
         meta = json.dumps({"space": self.space, "dim": self.dim, "count": len(self._docs)})
@@ -74,6 +72,10 @@ class ExactIndexer(Indexer):
             os.replace(staged / name, self.path / name)
         staged.rmdir()
         _fsync(self.path)
+
+    def _close(self) -> None:
+        self._matrix = np.zeros((0, self.dim), dtype=np.float32)
+        self._docs, self._pos = [], {}
 
     def _add(self, docs: list[Document]) -> None:
         latest = {d.id: d for d in docs}  # the last of a repeated id wins

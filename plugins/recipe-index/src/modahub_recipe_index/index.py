@@ -53,11 +53,9 @@ class RecipeIndex(TextIndexer):
                 except ValueError as exc:
                     raise ExecutorError(f"{self.path / _FILE}:{number}: not a stored recipe: {exc}") from None
 
-    def save(self) -> None:
+    def _save(self) -> None:
         """Write every recipe to ``path/recipes.jsonl`` atomically (a crash leaves the previous save)."""
-        if self.path is None:
-            raise ExecutorError(f"{self.name}: no path given; construct with path=... to save")
-        self.warm_up()
+        assert self.path is not None
         self.path.mkdir(parents=True, exist_ok=True)
         fd, staged = tempfile.mkstemp(dir=self.path, prefix=".recipes-", suffix=".tmp")
         try:
@@ -69,6 +67,10 @@ class RecipeIndex(TextIndexer):
         except BaseException:
             Path(staged).unlink(missing_ok=True)
             raise
+
+    def _close(self) -> None:
+        self._bm25 = BM25(self._bm25.k1, self._bm25.b)
+        self._recipes = {}
 
     def _put(self, recipe: Recipe) -> None:
         self._recipes[recipe.id] = recipe
