@@ -16,15 +16,15 @@ class LengthEncoder(Encoder):
     space = "toy"
     dim = 2
 
-    def __init__(self, broken: bool = False) -> None:
-        self.broken = broken
+    def __init__(self, broken: bool = False, dtype: str = "float64") -> None:
+        self.broken, self.dtype = broken, dtype
         self.loads = 0
 
     def _load(self) -> None:
         self.loads += 1
 
     def _encode(self, docs):
-        out = np.array([[len(d.payload.text), 1.0] for d in docs])
+        out = np.array([[len(d.payload.text), 1.0] for d in docs]).astype(self.dtype)
         return out[:, :1] if self.broken else out
 
 
@@ -40,6 +40,18 @@ def test_encoder_checks_batch_modality_and_output_shape() -> None:
         enc.encode([modahub.text("a"), modahub.image(np.zeros((2, 2, 3), np.uint8))])
     with pytest.raises(ExecutorError, match=r"produced shape \[1, 1\], contract is \(1, 2\)"):
         LengthEncoder(broken=True).encode([modahub.text("a")])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float64", "int64", "uint8"])
+def test_real_numbers_of_any_width_come_out_as_float32(dtype: str) -> None:
+    vectors = LengthEncoder(dtype=dtype).encode([modahub.text("abc")])
+    assert vectors.dtype == np.float32 and vectors.tolist() == [[3, 1]]
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "bool", "object", "<U3"])
+def test_other_dtypes_are_refused(dtype: str) -> None:
+    with pytest.raises(ExecutorError, match=f"length: produced {np.dtype(dtype).name} values; an encoder returns real"):
+        LengthEncoder(dtype=dtype).encode([modahub.text("abc")])
 
 
 def test_spaces_and_dims_must_match_before_comparing() -> None:

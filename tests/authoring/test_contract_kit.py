@@ -131,9 +131,11 @@ GOOD = {
 
 BROKEN = {  # name: (kind, changes, the rules that must fail)
     "wrong-dim": ("encoder", {"result": "counts(docs)[:, :4]"}, {"dims-and-dtype", "batch-invariance", "determinism",
-                                                                "distinct-inputs"}),
+                                                                "fresh-interpreters", "distinct-inputs"}),
     "random-enc": ("encoder", {"result": "counts(docs) + np.random.default_rng().random((len(docs), 8))"},
-                   {"determinism", "batch-invariance"}),
+                   {"determinism", "batch-invariance", "fresh-interpreters"}),
+    "salted-enc": ("encoder", {"result": "counts(docs) + np.array([[hash(d.payload.text) % 97] for d in docs])"},
+                   {"fresh-interpreters"}),
     "batch-enc": ("encoder", {"result": "counts(docs) - counts(docs).mean(axis=0)"}, {"batch-invariance"}),
     "zero-enc": ("encoder", {"result": "np.zeros((len(docs), 8))"}, {"distinct-inputs"}),
     "greedy-enc": ("encoder", {"extra": "\n    def check_modalities(self, docs):\n        pass\n"}, {"rejects-wrong-modality"}),
@@ -180,7 +182,7 @@ def test_the_table_names_the_rule_and_the_reason(tmp_path):
     assert result.exit_code == 1
     row = next(line for line in result.output.splitlines() if "dims-and-dtype" in line)
     assert "FAIL" in row and "produced shape [5, 4], contract is (5, 8)" in row
-    assert "passed, 4 failed" in result.output
+    assert "passed, 5 failed" in result.output
 
 
 def test_a_plugin_that_does_not_load_is_an_error(tmp_path):
@@ -300,7 +302,7 @@ def test_contract_classes_report_the_broken_rule_in_pytest(pytester, tmp_path):
             executor = Toy
     '''))
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4, failed=2)
+    result.assert_outcomes(passed=4, failed=3)
     result.stdout.fnmatch_lines(["*[[]determinism[]] text: encoding the same documents twice gave different vectors*"])
 
 
@@ -323,7 +325,7 @@ def _needs_params(root: Path, name: str, body: str = WRITES_SCALE) -> Path:
 def test_modahub_test_builds_the_executor_with_its_contract_params(tmp_path):
     code, report = _json_report(_needs_params(tmp_path, "scaled"))
     assert code == 0 and report["ok"], report
-    assert len(report["results"]) == 6
+    assert len(report["results"]) == 7
 
 
 def test_contract_params_that_raise_are_a_plugin_error(tmp_path):
@@ -349,5 +351,5 @@ def test_contract_classes_use_contract_params_under_their_own_params(pytester, t
         open(__file__ + ".zero", "w").write("0")
     '''))
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=11, failed=1)
+    result.assert_outcomes(passed=13, failed=1)
     result.stdout.fnmatch_lines(["*[[]distinct-inputs[]] text: all-zero vectors*"])

@@ -33,7 +33,7 @@ def _round_trip(venv, hub: str, env: dict[str, str]) -> None:
     venv.run("modahub", "install", "modahub-exact-index", "--hub", hub, env=env | {"PIP_NO_INDEX": "1"})
     assert "exact-index" in _executors(venv, env)
     lock = (Path(env["MODAHUB_CONFIG_DIR"]) / "plugins.lock").read_text()
-    assert "modahub-exact-index==0.1.0  # hub=" in lock
+    assert "modahub-exact-index==0.1.1  # hub=" in lock
     venv.run("modahub", "uninstall", "modahub-exact-index", env=env)
     assert "exact-index" not in _executors(venv, env)
     assert "modahub-exact-index" not in (Path(env["MODAHUB_CONFIG_DIR"]) / "plugins.lock").read_text()

@@ -118,6 +118,10 @@ class Encoder(Executor):
         self.check_modalities(docs)
         self.warm_up()
         vectors = np.asarray(self._encode(list(docs)))
+        if vectors.dtype.kind not in "fiu":
+            raise ExecutorError(
+                f"{self.name}: produced {vectors.dtype.name} values; an encoder returns real numbers (cast to float32)"
+            )
         if vectors.shape != (len(docs), self.dim):
             raise ExecutorError(
                 f"{self.name}: produced shape {list(vectors.shape)}, contract is ({len(docs)}, {self.dim})"

@@ -19,9 +19,11 @@ import numpy as np
 
 from modahub.documents import Document, Provenance
 from modahub.errors import ModahubVerificationError
-from modahub.executors import Encoder, Executor, ExecutorError, Generator, Indexer, Kind
+from modahub.executors import Encoder, Executor, ExecutorError, Generator, Indexer, Kind, matches_filter
 from modahub.manifest import ExecutorSpec
 from modahub.reading import TEXT_TAG, ReadingEncoder
+from modahub.testing import fresh
+from modahub.testing.compare import assert_vectors_close
 from modahub.testing.samples import sample_documents
 from modahub.textindex import TextIndexer
 
@@ -240,6 +242,25 @@ def _encoder_determinism(subject: Subject) -> None:
                 f"(max |difference| {np.abs(first - fresh).max():.3g}); seed any randomness")
 
 
+@rule("encoder", "fresh-interpreters",
+      "two fresh interpreters (different hash seeds) give the same vectors (no salted hash(), no set order)")
+def _fresh_interpreters(subject: Subject) -> None:
+    rid = "fresh-interpreters"
+    kinds = _encoder_modalities(subject)
+    batches = [subject.samples(modality, BATCH, 5) for modality in kinds]
+    try:
+        first, second = fresh.encode_in_fresh_interpreters(subject.cls, subject.params, batches)
+    except fresh.FreshInterpreterError as exc:
+        raise _violation(rid, str(exc)) from None
+    for modality, a, b in zip(kinds, first, second, strict=True):
+        try:
+            assert_vectors_close(a, b)
+        except AssertionError as exc:
+            raise _violation(rid, f"{modality}: the same documents encoded in two fresh interpreters differ ({exc}); "
+                                  "Python's hash() of str/bytes and set order change per process: use hashlib or "
+                                  "zlib.crc32 and sorted() instead") from None
+
+
 @rule("encoder", "distinct-inputs", "different documents get different, non-zero vectors "
                                     "(a reading encoder: documents read as different texts)")
 def _distinct_inputs(subject: Subject) -> None:
@@ -348,14 +369,10 @@ def _filter(subject: Subject) -> None:
     by_id = {d.id: d for d in docs}
     for flt in ({"group": "odd"}, {"i": [0, 3, 6]}):
         hits = [i for row in _top_ids(index, docs, k=10, flt=flt) for i in row]
-        wrong = sorted({i for i in hits if not _tags_match(by_id[i].tags, flt)})
+        wrong = sorted({i for i in hits if not matches_filter(by_id[i].tags, flt)})
         _expect(not wrong, rid, f"filter {flt} returned non-matching documents {wrong}")
-        expected = {d.id for d in docs if _tags_match(d.tags, flt)}
+        expected = {d.id for d in docs if matches_filter(d.tags, flt)}
         _expect(set(hits) == expected, rid, f"filter {flt} with k=10 found {sorted(set(hits))}, expected {sorted(expected)}")
-
-
-def _tags_match(tags: dict[str, Any], flt: dict[str, Any]) -> bool:
-    return all(tags.get(k) in v if isinstance(v, list) else tags.get(k) == v for k, v in flt.items())
 
 
 @rule("indexer", "persistence",
@@ -460,7 +477,7 @@ def _text_filter(subject: Subject) -> None:
     index, docs = subject.make(), _worded(10, 23)
     index.add(docs)
     for flt in ({"group": "odd"}, {"i": [0, 3, 6]}):
-        expected = {d.id for d in docs if _tags_match(d.tags, flt)}
+        expected = {d.id for d in docs if matches_filter(d.tags, flt)}
         found = set(_found(index, "common", flt=flt))
         _expect(found == expected, rid, f"filter {flt} found {sorted(found)}, expected {sorted(expected)}")
 
