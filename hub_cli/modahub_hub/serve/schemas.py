@@ -124,7 +124,7 @@ def app_models(accepted: Iterable[str], known: Mapping[str, type[Payload]], limi
         "GenerateRequest", __base__=GenerateRequest,
         prompts=(list[Annotated[str, Field(max_length=text)]], Field(min_length=1, max_length=most)),
     )
-    match = create_model("Match", __base__=Match, document=(any_document | None, None))
+    match = create_model("Match", id=(str, ...), score=(float, ...), document=(any_document | None, None))
     search_response = create_model("SearchResponse", __base__=SearchResponse, results=(list[list[match]], ...))
     generate_response = create_model("GenerateResponse", __base__=GenerateResponse, documents=(list[any_document], ...))
     return AppModels(docs_request, search_request, generate_request, search_response, generate_response)
