@@ -89,3 +89,9 @@ def test_code_that_disagrees_with_its_manifest_is_broken(site) -> None:
 def test_unknown_executor_names_what_is_known(toy) -> None:
     with pytest.raises(plugins.UnknownExecutorError, match="no installed plugin provides an executor named 'nope'.*toy-text"):
         modahub.load("nope")
+
+
+def test_load_with_a_kind_refuses_an_executor_of_another_kind(toy) -> None:
+    assert modahub.load("toy-text", kind="encoder").dim == 4
+    with pytest.raises(modahub.ExecutorError, match="executor 'toy-text' is of kind encoder, not indexer"):
+        modahub.load("toy-text", kind="indexer")

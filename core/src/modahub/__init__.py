@@ -6,7 +6,7 @@ Names are imported lazily so that ``import modahub`` stays cheap (the CLI import
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 __version__ = "0.1.0"
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from modahub.errors import ModahubError  # noqa: F401
     from modahub.executors import (  # noqa: F401
         Encoder,
+        Executor,
         ExecutorError,
         Generator,
         Indexer,
@@ -61,11 +62,29 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def load(name: str, **params: Any) -> Any:
-    """Instantiate the executor registered as ``name`` with ``params`` (imports its plugin only)."""
+@overload
+def load(name: str, *, kind: Literal["encoder"], **params: Any) -> Encoder: ...
+@overload
+def load(name: str, *, kind: Literal["indexer"], **params: Any) -> Indexer: ...
+@overload
+def load(name: str, *, kind: Literal["generator"], **params: Any) -> Generator: ...
+@overload
+def load(name: str, *, kind: None = None, **params: Any) -> Executor: ...
+
+
+def load(name: str, *, kind: str | None = None, **params: Any) -> Executor:
+    """Instantiate the executor registered as ``name`` with ``params`` (imports its plugin only).
+
+    With ``kind`` ("encoder", "indexer" or "generator") the result is typed as that interface and an
+    executor of another kind is refused.
+    """
+    from modahub.executors import ExecutorError
     from modahub.plugins import manager
 
-    return manager().executor_class(name)(**params)
+    cls = manager().executor_class(name)
+    if kind is not None and cls.kind != kind:
+        raise ExecutorError(f"executor {name!r} is of kind {cls.kind}, not {kind}")
+    return cls(**params)
 
 
 __all__ = sorted([*_EXPORTS, "load", "__version__"])

@@ -328,7 +328,7 @@ class Generator(Executor):
         if n <= 0:
             raise ExecutorError(f"{self.name}: n must be positive, got {n}")
         self.warm_up()
-        seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else int(seed)
+        seed = int(np.random.default_rng().integers(2**31)) if seed is None else int(seed)
         docs = self._generate(list(prompts), n, seed)
         for doc in docs:
             if doc.provenance is None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from modahub.errors import ModahubInputError
 
 MANIFEST_FILE = "modahub.toml"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 _EXECUTOR_NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 
 

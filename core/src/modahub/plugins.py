@@ -26,6 +26,7 @@ from modahub.errors import ModahubError, ModahubInputError
 from modahub.manifest import ExecutorSpec, Manifest, ManifestError, read_manifest
 
 if TYPE_CHECKING:
+    from modahub.executors import Executor
     from modahub.modalities import Modality
 
 ENTRY_POINT_GROUP = "modahub"
@@ -54,7 +55,7 @@ class PluginRecord:
     status: Status = "available"
     error: str | None = None
     fix: str | None = None
-    executors: dict[str, type] = field(default_factory=dict)
+    executors: dict[str, type[Executor]] = field(default_factory=dict)
 
     def fail(self, error: str, fix: str) -> None:
         self.status, self.error, self.fix = "broken", error, fix
@@ -229,7 +230,7 @@ class PluginManager:
             if wrong:
                 raise ManifestError(f"executor {name!r} differs from its manifest: {'; '.join(wrong)}")
 
-    def executor_class(self, name: str) -> type:
+    def executor_class(self, name: str) -> type[Executor]:
         """The executor class called ``name``, importing only the plugin that provides it."""
         record, _ = self.find_executor(name)
         self.load(record)

@@ -52,4 +52,4 @@ class ReadingEncoder(Encoder):
         texts = [self._read(i, doc) for i, doc in enumerate(docs)]
         for doc, read in zip(docs, texts, strict=True):
             doc.tags[TEXT_TAG] = read
-        return self._text.encode([text(t) for t in texts])
+        return np.asarray(self._text.encode([text(t) for t in texts]))

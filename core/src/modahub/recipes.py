@@ -166,9 +166,12 @@ def regenerate(source: Document | Provenance) -> Document:
     Raises :class:`RecipeError` when the installed plugin version or weights differ from the
     recipe's. A document keeps its id; the payload is not compared here (see :func:`verify`).
     """
-    recipe = source.provenance if isinstance(source, Document) else source
-    if recipe is None:
+    if isinstance(source, Provenance):
+        recipe = source
+    elif source.provenance is None:
         raise RecipeError(f"document {source.id!r} has no provenance: only generated documents can be regenerated")
+    else:
+        recipe = source.provenance
     generator = open_generator(recipe)
     new = generator.generate([recipe.prompt], n=1, seed=recipe.seed)[0]
     made = new.provenance

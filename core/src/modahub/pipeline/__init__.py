@@ -1,7 +1,7 @@
 """Pipelines and apps: DAGs of executors resolved through the plugin registry, and the local runner."""
 
-from modahub.pipeline.app import App, AppSpec, ExecutorRef, read_yaml
-from modahub.pipeline.graph import Node, Pipeline, PipelineError
+from modahub.pipeline.app import App, AppSpec, ExecutorRef
+from modahub.pipeline.graph import Node, Pipeline, PipelineError, read_yaml
 from modahub.pipeline.inputs import InputError, documents_from_paths
 from modahub.pipeline.runner import LocalRunner, RunResult
 from modahub.pipeline.steps import INPUT, SEGMENTERS, Flow, Step

@@ -149,7 +149,7 @@ class App:
         path = params.get("path")
         if isinstance(path, str) and not Path(path).expanduser().is_absolute():
             params["path"] = str((self.base_dir / path).resolve())
-        return Step(name=ref.step_name, uses=ref.uses, params=params, needs=list(needs), op=op)  # type: ignore[arg-type]
+        return Step(name=ref.step_name, uses=ref.uses, params=params, needs=list(needs), op=op)
 
     def pipeline(self, shape: Shape, *, generator: str | None = None) -> Pipeline:
         """The built pipeline of ``shape`` (``generator``: which generator, default the first)."""
@@ -235,7 +235,7 @@ class App:
     def encode(self, docs: Sequence[Document], *, progress: ProgressFn | None = None) -> np.ndarray:
         """Embed documents of any accepted modality; rows in input order."""
         result = self.run("encode", docs, progress=progress)
-        return np.stack([d.embedding for d in result.documents]).astype(np.float32, copy=False)
+        return np.stack([d.embedding for d in result.documents if d.embedding is not None]).astype(np.float32, copy=False)
 
     def index(self, docs: Sequence[Document], *, progress: ProgressFn | None = None) -> RunResult:
         """Segment, encode and add documents to the index (saved when it lives at a path)."""

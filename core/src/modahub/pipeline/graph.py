@@ -65,7 +65,7 @@ class Node:
 
     @property
     def kind(self) -> str:
-        return self.executor.kind
+        return str(self.executor.kind)
 
     @property
     def op(self) -> str:
@@ -88,7 +88,7 @@ def _validation_message(exc: ValidationError, where: str) -> str:
 
 def _check_params(step: Step, cls: type) -> None:
     """Refuse unknown or missing constructor parameters with the list of accepted ones."""
-    sig = inspect.signature(cls.__init__)
+    sig = inspect.signature(cls.__init__)  # type: ignore[misc]  # the class's own constructor, self first
     params = [p for p in list(sig.parameters.values())[1:] if p.kind not in (p.VAR_POSITIONAL,)]
     if any(p.kind == p.VAR_KEYWORD for p in params):
         return
@@ -206,8 +206,8 @@ class Pipeline:
             on_path = {root}
             pending = [iter(self.steps[root].needs)]
             while pending:
-                need = next(pending[-1], None)
-                if need is None:
+                need = next(pending[-1], "")
+                if not need:
                     name = path.pop()
                     on_path.discard(name)
                     pending.pop()
@@ -296,7 +296,7 @@ class Pipeline:
     def _kind_of(self, step: Step) -> str:
         shared = self._shared.get(step.name)
         if shared is not None:
-            return shared.kind
+            return str(shared.kind)
         if step.uses in SEGMENTERS:
             return "segmenter"
         from modahub.plugins import PluginError, UnknownExecutorError, manager
@@ -342,8 +342,8 @@ class Pipeline:
             )
         if step.op == "search":
             return Node(step, executor, inputs, Flow("matches", step.name))
-        mods = None if any(f.modalities is None for f in flows) else frozenset().union(*(f.modalities or () for f in flows))
-        return Node(step, executor, inputs, Flow("docs", step.name, mods, want_space, want_dim))
+        kept = None if any(f.modalities is None for f in flows) else frozenset().union(*(f.modalities or () for f in flows))
+        return Node(step, executor, inputs, Flow("docs", step.name, kept, want_space, want_dim))
 
     def _check_input(self, nodes: dict[str, Node]) -> str:
         roots = [n for n in nodes.values() if INPUT in n.inputs]

@@ -35,17 +35,20 @@ class _StrictLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:  # noqa: D102 (PyYAML's hook)
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             target = self.anchors.get(event.anchor)
             if target is not None and id(target) not in self._sizes:
                 raise YAMLLimitError(f"line {event.start_mark.line + 1}: alias *{event.anchor} refers to itself")
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            raise YAMLLimitError(f"line {self.peek_event().start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+            line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+            raise YAMLLimitError(f"line {line}: nested deeper than {MAX_DEPTH} levels")
         try:
-            node = super().compose_node(parent, index)
+            composed = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        assert composed is not None  # compose_node is called only where a node starts
+        node = composed
         size = self._sizes.get(id(node))
         if size is None:
             if isinstance(node, SequenceNode):

@@ -69,7 +69,7 @@ def _require_modalities(cls: type[Executor]) -> None:
     """Fail clearly when a modality the executor uses is unknown (its plugin is not installed)."""
     from modahub.modalities import UnknownModalityError, get
 
-    used = [*cls.modalities, *([cls.output_modality] if getattr(cls, "output_modality", "") else [])]
+    used = [*cls.modalities, *([getattr(cls, "output_modality", "")] if getattr(cls, "output_modality", "") else [])]
     for modality in (m for m in used if m != "*"):
         try:
             get(modality)
