@@ -12,6 +12,8 @@ import os
 
 import click
 
+DEBUG_ENV = "MODAHUB_DEBUG"
+
 # name -> (module:attribute, one-line help shown by --help without importing the module)
 COMMANDS: dict[str, tuple[str, str]] = {
     "plugins": ("modahub_hub.commands.inspect:plugins", "Installed plugins, versions and status."),
@@ -84,13 +86,31 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        os.environ[DEBUG_ENV] = "1"
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="modahub", prog_name="modahub")
+@click.option("--debug", is_flag=True, expose_value=False, is_eager=True, callback=_debug,
+              help=f"Show the traceback of an error (also {DEBUG_ENV}=1).")
 def cli() -> None:
-    """modahub: share and reuse multimodal AI executors (encode, index, generate)."""
+    """modahub: share and reuse multimodal AI executors (encode, index, generate).
+
+    Exit codes: 0 success, 1 failure, 2 a mistake in the command or its input, 3 a failed
+    verification (signature, hash, executor contract, replayed recipe).
+    """
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the one place where errors become a line on stderr and an exit code."""
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    cli()
+    try:
+        cli.main(prog_name="modahub")
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        from modahub_hub.output import report_error
+
+        raise SystemExit(report_error(exc)) from None

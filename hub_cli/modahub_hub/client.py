@@ -17,11 +17,12 @@ import httpx
 import numpy as np
 
 from modahub.documents import Document
+from modahub.errors import ModahubError
 from modahub.executors import Match, check_same_space
 from modahub_hub.serve.schemas import EncodeResponse, GenerateResponse, IndexResponse, SearchResponse
 
 
-class ClientError(RuntimeError):
+class ClientError(ModahubError, RuntimeError):
     """The server refused a request; ``status`` is the HTTP status, ``detail`` its explanation."""
 
     def __init__(self, status: int, detail: Any) -> None:

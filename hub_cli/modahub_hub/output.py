@@ -34,3 +34,20 @@ def warn(message: str) -> None:
 
 class UserError(click.ClickException):
     """A mistake the user can fix: printed as 'Error: …' on stderr, exit code 1, no traceback."""
+
+
+def report_error(exc: Exception) -> int:
+    """Print ``exc`` as one ``Error: …`` line on stderr; the exit code for it.
+
+    A :class:`modahub.ModahubError` (core's and the hub's errors) says what went wrong and how to
+    fix it, and carries its exit code; anything else is a bug, reported as such.
+    """
+    from modahub.errors import EXIT_FAILURE, ModahubError
+
+    if isinstance(exc, ModahubError):
+        message, code = str(exc), exc.exit_code
+    else:
+        message = f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, and report it)"
+        code = EXIT_FAILURE
+    click.echo("Error: " + " ".join(message.split()), err=True)
+    return code

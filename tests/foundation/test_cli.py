@@ -48,7 +48,7 @@ def test_broken_plugin_is_reported_while_other_commands_work(zoo) -> None:
     status = {r["distribution"]: r for r in json.loads(plugins_run.stdout)}
     assert status["boom-import"]["status"] == "broken" and "libfoo.so missing" in status["boom-import"]["error"]
     doctor = zoo.modahub("doctor")
-    assert doctor.returncode == 0
+    assert doctor.returncode == 1
     assert "BROKEN boom-import" in doctor.stderr and "libfoo.so missing" in doctor.stderr and "fix:" in doctor.stderr
     listing = zoo.modahub("list", "--json")
     assert listing.returncode == 0 and "toy-text" in listing.stdout
@@ -85,3 +85,33 @@ def test_version_and_help_are_cheap() -> None:
     assert "Commands:" in result.stdout and result.stderr.strip().endswith("HEAVY="), result.stderr
     version = CliRunner().invoke(cli, ["--version"])
     assert version.exit_code == 0 and "0.1.0" in version.output
+
+
+FAILING_COMMANDS = '''
+import click
+from modahub import hookimpl
+from modahub.errors import ModahubInputError
+
+
+@hookimpl
+def register_commands(cli):
+    @cli.command("mistake")
+    def mistake():
+        raise ModahubInputError("weights: no file at /nope/model.safetensors; give a folder that holds it")
+
+    @cli.command("bug")
+    def bug():
+        raise KeyError("oops")
+'''
+
+
+def test_errors_become_one_line_and_their_exit_code_at_the_boundary(site) -> None:
+    site.add("failing-plugin", FAILING_COMMANDS, 'schema_version = 1\ncommands = ["mistake", "bug"]\n')
+    mistake = site.modahub("mistake")
+    assert mistake.returncode == 2, mistake.stderr
+    assert mistake.stderr == "Error: weights: no file at /nope/model.safetensors; give a folder that holds it\n"
+    bug = site.modahub("bug")
+    assert bug.returncode == 1 and len(bug.stderr.splitlines()) == 1
+    assert bug.stderr.startswith("Error: unexpected KeyError: 'oops' (run again with --debug")
+    debug = site.modahub("--debug", "bug")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and "KeyError: 'oops'" in debug.stderr

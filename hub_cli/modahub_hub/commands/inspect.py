@@ -209,3 +209,5 @@ def doctor(as_json: bool, repair: bool) -> None:
             click.echo(f"{'hub':>13}: not checked ({hub_problem})")
         if not broken:
             click.secho("All plugins load.", fg="green")
+    if broken or flagged:
+        raise SystemExit(1)  # documented: doctor fails when something is broken

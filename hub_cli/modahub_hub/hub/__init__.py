@@ -9,8 +9,11 @@ reads it; every read is verified (:mod:`~modahub_hub.hub.trust`).
 
 from __future__ import annotations
 
+from modahub.errors import ModahubError
+
 REGISTRY_FILE = "registry.json"  # here, not in registry.py, so reading a hub need not import the pydantic schema
 
 
-class HubError(Exception):
+
+class HubError(ModahubError):
     """A hub operation failed for a reason the user can act on (the message says what and how)."""
