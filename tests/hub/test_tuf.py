@@ -185,7 +185,7 @@ def test_quarantine_is_set_by_the_key_holder_and_refused_at_install(tuf_dir, key
 
 def test_migration_moves_a_legacy_hub_and_freezes_its_registry(tmp_path, key, wheel):
     legacy = tmp_path / "legacy"
-    init_hub(str(legacy), key=key)
+    init_hub(str(legacy), key=key, files_dir="hub")  # laid out like the bundled hub
     publish_unchecked(wheel("modahub-toy"), str(legacy), key=key, owner="acme")
     assert not isinstance(Hub.open(str(legacy)), TufHub)  # before: the legacy registry is read
     assert migrate(FolderBackend(legacy), key, Settings()) == 1
