@@ -14,9 +14,12 @@ It prints metadata bytes (everything but the wheel) and wall time per case, and 
 targets are about: modahub install / pip install (target <= 1.2), install metadata (< 1 MB), warm
 search (< 0.3 s).
 
-Run: ``.venv/bin/python bench/hub_scale.py [--plugins 100000] [--versions 5] [--legacy-plugins N]``
-(``--legacy-plugins`` builds the legacy registry at a smaller size when memory is short; the
-report says which size each row had).
+Run: ``.venv/bin/python bench/hub_scale.py [--plugins 100000] [--versions 5] [--legacy-plugins N]
+[--workdir DIR]`` (``--legacy-plugins`` builds the legacy registry at a smaller size when memory is
+short; the report says which size each row had; ``--workdir`` keeps the generated hubs and venv, and
+a second run with the same folder measures them again without generating). Today's client caps a
+registry at ``$MODAHUB_MAX_METADATA_BYTES`` (32 MiB): for the legacy rows the cap is raised to the
+registry's size, so that the comparison measures reading it rather than refusing it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -222,7 +226,7 @@ def timed(cmd: list[str], env: dict[str, str], counter: Counter) -> tuple[float,
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+        print(f"FAILED ({elapsed:.1f} s): {' '.join(cmd)}\n{proc.stderr.strip()[-2000:]}", flush=True)
     sent = counter.take()
     wheels = sum(n for path, n in sent if path.endswith(".whl"))
     return elapsed, cpu, sum(n for _, n in sent) - wheels, wheels
@@ -235,22 +239,29 @@ def main() -> None:
     parser.add_argument("--per-owner", type=int, default=10, help="plugins per owner key")
     parser.add_argument("--legacy-plugins", type=int, default=None, help="size of the legacy registry (default: --plugins)")
     parser.add_argument("--rounds", type=int, default=3, help="warm runs per case (the median is reported)")
+    parser.add_argument("--workdir", type=Path, help="keep the hubs and venv here (reused when already generated)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="modahub-scale-") as tmp_name:
-        tmp = Path(tmp_name)
+        tmp = args.workdir.resolve() if args.workdir else Path(tmp_name)
+        tmp.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
         env |= {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "MODAHUB_CONFIG_DIR": str(tmp / "builder-config")}
         os.environ["MODAHUB_CONFIG_DIR"] = env["MODAHUB_CONFIG_DIR"]
         from hub_wheels import make_wheel
 
-        from modahub_hub.hub.signing import generate_key
+        from modahub_hub.hub.signing import generate_key, load_key
 
+        site = tmp / "site"
+        names = plugin_names(args.plugins)
+        if (site / "simple").is_dir():
+            print(f"reusing the hubs and venv generated in {tmp}", flush=True)
+            serve_and_report(args, tmp / "venv" / "bin", env, tmp, load_key(tmp / "keys" / "hub.key"), names)
+            return
         print("building a fresh venv with modahub (not timed)...", flush=True)
         bin_ = fresh_venv(tmp, env)
         wheel = make_wheel(tmp / "wheel", REAL, summary="the plugin the bench installs")
         rng = random.Random(13)
         published = datetime.now(UTC).replace(microsecond=0).isoformat()
-        names = plugin_names(args.plugins)
         start = time.perf_counter()
         plugins = [generated_plugin(n, args.versions, rng, published) for n in names[:-1]]
         plugins.append(real_plugin(wheel, published))
@@ -258,7 +269,6 @@ def main() -> None:
         owner_keys = [generate_key(tmp / "keys" / f"owner-{i}.key") for i in range(-(-args.plugins // args.per_owner))]
         print(f"generated {args.plugins} plugins x {args.versions} versions, {len(owner_keys)} owner keys "
               f"in {time.perf_counter() - start:.1f} s", flush=True)
-        site = tmp / "site"
         for label, build in (
             ("TUF hub", lambda: build_tuf(site / "tuf", plugins, wheel, hub_key, owner_keys, args.per_owner)),
             ("legacy registry", lambda: build_legacy(site / "legacy", plugins[-(args.legacy_plugins or args.plugins):],
@@ -269,36 +279,50 @@ def main() -> None:
             build()
             print(f"built the {label} in {time.perf_counter() - start:.1f} s "
                   f"(peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)", flush=True)
-        counter = Counter()
-        server, base = serve(site, counter)
-        try:
-            report(args, bin_, base, env, counter, tmp, hub_key, names)
-        finally:
-            server.shutdown()
+        serve_and_report(args, bin_, env, tmp, hub_key, names)
+
+
+def serve_and_report(args, bin_: Path, env: dict[str, str], tmp: Path, hub_key, names: list[str]) -> None:
+    counter = Counter()
+    server, base = serve(tmp / "site", counter)
+    try:
+        report(args, bin_, base, env, counter, tmp, hub_key, names)
+    finally:
+        server.shutdown()
 
 
 def report(args, bin_: Path, base: str, env: dict[str, str], counter: Counter, tmp: Path, hub_key, names) -> None:
     query = names[len(names) // 2].removeprefix("modahub-")
     rows = []
     legacy_size = args.legacy_plugins or args.plugins
+    registry_bytes = (tmp / "site" / "legacy" / "registry.json").stat().st_size
+    print(f"{'client':<28} {'operation':<8} {'state':<5} {'metadata bytes':>15} {'wall s':>8} {'cpu s':>7}", flush=True)
     for hub, label in ((f"{base}/tuf/", "TUF"), (f"{base}/legacy/", f"legacy ({legacy_size} plugins)")):
+        legacy = label != "TUF"
         for op, cmd in (("search", ["search", query, "--json"]), ("install", ["install", REAL])):
             config = tmp / f"config-{label[:3]}-{op}"
+            shutil.rmtree(config, ignore_errors=True)
             config.mkdir()
             (config / "config.json").write_text(json.dumps({"hubs": {hub: {"keys": [hub_key.public.text]}}}))
             run_env = env | {"MODAHUB_CONFIG_DIR": str(config)}
-            for state in ("cold", *["warm"] * args.rounds):
+            if legacy:  # let today's client read a registry over its 32 MiB cap at all
+                run_env["MODAHUB_MAX_METADATA_BYTES"] = str(registry_bytes + 1)
+            for state in ("cold", *["warm"] * (1 if legacy else args.rounds)):  # legacy: nothing is cached
                 result = timed([str(bin_ / "modahub"), *cmd, "--hub", hub], run_env, counter)
                 rows.append((label, op, state, *result))
+                print(f"{label:<28} {op:<8} {state:<5} {result[2]:>15,} {result[0]:>8.3f} {result[1]:>7.3f}", flush=True)
                 if op == "install":
-                    subprocess.run([str(bin_ / "python"), "-m", "pip", "uninstall", "-y", "-q", REAL], check=True, env=env)
+                    subprocess.run([str(bin_ / "python"), "-m", "pip", "uninstall", "-y", "-q", REAL], env=env)
                     if state == "cold":  # a warm client: the hub metadata is cached, the plugin is not installed
                         (config / "plugins.lock").unlink(missing_ok=True)
     cache = tmp / "pip-cache"
     for state in ("cold", *["warm"] * args.rounds):
         cmd = [str(bin_ / "python"), "-m", "pip", "install", "-q", "--no-deps", "--cache-dir", str(cache),
                "--index-url", f"{base}/simple/", REAL]
-        rows.append(("pip (PEP 503)", "install", state, *timed(cmd, env, counter)))
+        result = timed(cmd, env, counter)
+        rows.append(("pip (PEP 503)", "install", state, *result))
+        print(f"{'pip (PEP 503)':<28} {'install':<8} {state:<5} {result[2]:>15,} {result[0]:>8.3f} {result[1]:>7.3f}",
+              flush=True)
         subprocess.run([str(bin_ / "python"), "-m", "pip", "uninstall", "-y", "-q", REAL], check=True, env=env)
     summary = _summarise(rows)
     print(f"\nhub of {args.plugins} plugins x {args.versions} versions; warm = median of {args.rounds} runs")
