@@ -61,7 +61,7 @@ def _outcome(tmp_path, text: str) -> None:
         assert len(str(exc)) < 4000, str(exc)[:200]
 
 
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                         HealthCheck.too_slow])
 
 

@@ -64,3 +64,14 @@ def test_user_mistakes_are_clear_errors(app_file, tmp_path):
     (tmp_path / "q.xyz").write_text("?")
     out = CliRunner().invoke(cli, ["run", str(app_file), "search", "-i", str(tmp_path / "q.xyz")])
     assert out.exit_code == 1 and "unknown file type .xyz" in out.output
+
+
+def test_non_finite_tags_and_duplicate_keys_are_clear_errors(app_file, tmp_path):
+    (tmp_path / "nan.jsonl").write_text('{"modality": "text", "payload": {"text": "x"}, "tags": {"t": NaN}}\n')
+    out = CliRunner().invoke(cli, ["run", str(app_file), "index", "-i", str(tmp_path / "nan.jsonl")])
+    assert out.exit_code != 0 and "nan.jsonl:1: not a document" in out.output and "finite" in out.output
+    assert "Traceback" not in out.output and not (app_file.parent / "index").exists()
+    twice = tmp_path / "twice.yml"
+    twice.write_text("encoders:\n  - uses: toy-text\nencoders:\n  - uses: toy-image\n")
+    out = CliRunner().invoke(cli, ["run", str(twice), "encode", "-t", "x"])
+    assert out.exit_code != 0 and "line 3: duplicate key 'encoders' (first on line 1)" in out.output

@@ -208,3 +208,15 @@ def test_documents_texts_and_arrays_are_bounded(served, kit):
         response = served.post("/encode", {"docs": [_doc("image", {"pixels": huge})]})
         served.refused(response, 422, ["body", "docs", 0], "shape")
     served.intact()
+
+
+def test_deeply_nested_bodies_are_refused_without_recursion_errors(served):
+    deep_chunks = '{"docs": [' + '{"modality": "text", "payload": {"text": "x"}, "chunks": [' * 3000 + "]}" * 3000 + "]}"
+    response = served.post("/index", deep_chunks)
+    assert response.status_code in (400, 422) and response.json()["detail"], response.text[:300]
+    deep_params = ('{"docs": [{"modality": "text", "payload": {"text": "x"}, "provenance": {"plugin": "p", '
+                   '"plugin_version": "1", "executor": "e", "seed": 0, "prompt": "x", "parameters": {"a": '
+                   + "[" * 5000 + "]" * 5000 + "}}}]}")
+    response = served.post("/index", deep_params)
+    assert response.status_code in (400, 422) and response.json()["detail"], response.text[:300]
+    served.intact()
