@@ -113,9 +113,16 @@ class Client:
             check_same_space(space, (out.space, out.dim), what="the server's embeddings")
         return out.embeddings
 
-    def index(self, docs: Sequence[Document]) -> IndexResponse:
-        """Encode and add documents; returns the ids indexed and the index size."""
-        return IndexResponse.model_validate_json(self._post_json("/index", _docs_body("docs", docs)))
+    def index(self, docs: Sequence[Document], *, batch: int = 256) -> IndexResponse:
+        """Encode and add documents, ``batch`` per request (the server's serve.max_docs is 256 unless its app
+        file says otherwise); returns the ids indexed and the index size."""
+        indexed: list[str] = []
+        size = 0
+        for start in range(0, len(docs), batch):
+            part = IndexResponse.model_validate_json(self._post_json("/index", _docs_body("docs", docs[start:start + batch])))
+            indexed += part.indexed
+            size = part.index_size
+        return IndexResponse(indexed=indexed, index_size=size)
 
     def search(self, queries: Sequence[Document], k: int = 10, filter: dict[str, Any] | None = None,
                *, documents: bool = True) -> list[list[Match]]:
