@@ -9,7 +9,13 @@ calls: in process, one HTTP client, and ``--clients`` concurrent HTTP clients, t
 ``--rounds`` rounds (median). Reported: documents/s, p50/p99 latency per batch, and HTTP
 throughput / in-process throughput; target ≥ 0.8 for one client.
 
+Then a load figure: ``--load`` single-query searches (k=10) from ``--concurrency`` clients at once
+against the same server (queue ``--queue``): requests/s, p50/p99 latency, every status code
+(503 is the queue's deliberate answer; no other 5xx is expected) and the server's resident
+memory before and after. Nothing is asserted about time.
+
     .venv/bin/python bench/serve.py [--n 2000] [--batch 32] [--seconds 5] [--clients 4] [--rounds 2]
+                                    [--load 2000] [--concurrency 32] [--queue 64]
 
 ``--ray``: instead, ``modahub serve --engine ray`` with 1 and with 2 reader replicas on a real
 two-node Ray cluster on this machine (``LocalCluster``, one CPU per node) against local ``modahub
@@ -27,9 +33,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import numpy as np
 
 import modahub
@@ -60,13 +68,52 @@ def drive(call: Callable[[], object], seconds: float, clients: int = 1) -> tuple
             call()
             latencies.append(time.perf_counter() - start)
 
+    wall = in_threads(loop, clients)
+    return len(latencies), latencies, wall
+
+
+def in_threads(target: Callable[[], None], n: int) -> float:
+    """Run ``target`` in ``n`` threads at once; the wall seconds until all are done."""
     began = time.perf_counter()
-    threads = [threading.Thread(target=loop) for _ in range(clients)]
+    threads = [threading.Thread(target=target) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return len(latencies), latencies, time.perf_counter() - began
+    return time.perf_counter() - began
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of process ``pid`` in MiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load(url: str, bodies: list[bytes], concurrency: int) -> tuple[Counter[int], list[float], float]:
+    """POST each body to /search from ``concurrency`` threads at once: (status codes, latencies, wall seconds)."""
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    todo = iter(bodies)
+    lock = threading.Lock()
+
+    def worker() -> None:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            while True:
+                with lock:
+                    body = next(todo, None)
+                if body is None:
+                    return
+                start = time.perf_counter()
+                try:
+                    status = http.post("/search", content=body, headers={"content-type": "application/json"}).status_code
+                except httpx.TransportError:
+                    status = 0  # no answer at all
+                latencies.append(time.perf_counter() - start)
+                statuses[status] += 1
+
+    return statuses, latencies, in_threads(worker, concurrency)
 
 
 def measure(in_process: Callable[[], object], over_http: Callable[[Client], object], client: Client, url: str,
@@ -173,6 +220,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--text", default="minilm-text")
     parser.add_argument("--ray", action="store_true", help="Ray Serve with 1 and 2 replicas on a two-node cluster instead")
+    parser.add_argument("--load", type=int, default=2000, help="searches in the load figure")
+    parser.add_argument("--concurrency", type=int, default=32, help="clients at once in the load figure")
+    parser.add_argument("--queue", type=int, default=64, help="the server's --queue")
     args = parser.parse_args()
     if args.ray:
         return ray_serve(args)
@@ -188,7 +238,7 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen([str(Path(sys.executable).parent / "modahub"), "serve", str(folder / "app.yml"),
-                               "--port", str(port), "--queue", str(4 * args.clients)])
+                               "--port", str(port), "--queue", str(args.queue)])
     try:
         url = f"http://127.0.0.1:{port}"
         client = Client(url)
@@ -222,6 +272,17 @@ def main() -> None:
         for name, ratio in verdicts:
             verdict = "PASS" if ratio >= TARGET else "FAIL"
             print(f"target {name} over HTTP (1 client) >= {TARGET}x in-process: {ratio:.2f}x {verdict}")
+
+        bodies = [b'{"queries": [%s], "k": 10}' % modahub.text(str(s)).model_dump_json().encode()
+                  for s in rng.choice(pool, args.load, replace=True)]
+        before = rss_mib(server.pid)
+        statuses, latencies, wall = load(url, bodies, args.concurrency)
+        lat = np.array(latencies) * 1000
+        codes = ", ".join(f"{code}: {count}" for code, count in sorted(statuses.items()))
+        print(f"load: {args.load} searches (1 query, k=10) from {args.concurrency} clients at once, queue {args.queue}: "
+              f"{args.load / wall:,.0f} requests/s, p50 {np.percentile(lat, 50):.1f} ms, p99 {np.percentile(lat, 99):.1f} ms; "
+              f"status codes {{{codes}}}; server memory {before:,.0f} -> {rss_mib(server.pid):,.0f} MiB; "
+              f"healthy after: {client.ready()}")
     finally:
         server.terminate()
         server.wait(timeout=60)
