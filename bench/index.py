@@ -275,6 +275,11 @@ def bench_hnsw(base, xq, docs, truth, args, workdir: Path) -> None:
     print(f"build: faiss {peer_build_s:.1f} s; hnsw-index add {add_s:.1f} s (durable, batches of 10k), "
           f"snapshot {save_s:.1f} s, reopen {reopen_s:.2f} s")
     print(f"hnsw-index: {our_mem}, {disk(workdir / 'hnsw')}; faiss IndexHNSWFlat: {peer_mem}", flush=True)
+    _, graph = ours._parts()  # what our search adds per hit: the same graph searched by faiss alone
+    t = interleaved(args.rounds, bare=lambda: graph.search(xq, args.k, None, ours.ef_search),
+                    ours=lambda: ours.search(xq, k=args.k))
+    print(f"per-hit cost: hnsw-index search at {paired(t['ours'], t['bare']):.2f}x the queries/s of a bare faiss search "
+          f"of its own graph (efSearch {ours.ef_search}, median of {args.rounds} side-by-side rounds)", flush=True)
 
     def set_peer(ef: int) -> None:
         peer.hnsw.efSearch = ef
