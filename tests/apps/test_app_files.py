@@ -71,6 +71,18 @@ def test_yaml_that_safe_load_would_accept_is_refused_with_its_line(toys, tmp_pat
         _load(tmp_path, text)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("name: a\nencoders: !!set x\n", r"expected a mapping node, but found scalar"),
+    ("name: a\nencoders: !!set [1]\n", r"expected a mapping node, but found sequence"),
+    ("name: !!int x\n", r"cannot read a tag:yaml.org,2002:int value"),
+    ("name: !!timestamp x\n", r"cannot read a tag:yaml.org,2002:timestamp value"),
+    ("name: [1, !!bool x]\n", r"cannot read a tag:yaml.org,2002:bool value"),
+])
+def test_a_tag_that_does_not_fit_its_value_is_a_pipeline_error(toys, tmp_path, text, message):
+    with pytest.raises(PipelineError, match=message):
+        _load(tmp_path, text)
+
+
 def test_merge_keys_override_without_being_duplicates():
     from modahub.pipeline.yamlfile import load_yaml
 

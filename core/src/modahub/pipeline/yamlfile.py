@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 MAX_NODES = 100_000
@@ -66,7 +67,19 @@ class _StrictLoader(yaml.SafeLoader):
             )
         return node
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:  # noqa: D102 (PyYAML's hook)
+        try:
+            return super().construct_object(node, deep=deep)
+        except YAMLLimitError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+            # PyYAML's safe constructors raise these for a tag that does not fit its value (`!!set x`, `!!int x`)
+            raise ConstructorError(None, None, f"cannot read a {node.tag} value ({type(exc).__name__})",
+                                   node.start_mark) from None
+
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:  # noqa: D102
+        if not isinstance(node, MappingNode):  # e.g. `!!set x`: the base constructor names the problem and its line
+            return super().construct_mapping(node, deep=deep)
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == _MERGE:
