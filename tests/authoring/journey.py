@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTRA = ("pip", "pytest>=8", "setuptools>=68")  # pip for modahub install; pytest for authors; setuptools to build
+EXTRA = ("pip", "pytest>=8", "setuptools>=77")  # pip for modahub install; pytest for authors; setuptools to build
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
 
 

@@ -68,7 +68,7 @@ def wheel(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def exact_index_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real plugins/exact-index, built once per session."""
-    from modahub_hub.hub.publish import build_wheel
+    from modahub_hub.hub.build import build_wheel
 
     return build_wheel(ROOT / "plugins" / "exact-index", tmp_path_factory.mktemp("exact-index-wheel"))
 

@@ -41,6 +41,7 @@ def make_wheel(
     entry_points: str | None = None,
     manifest: str | None = None,
     extra_record: tuple[str, ...] = (),
+    author: str | None = None,
 ) -> Path:
     """Write a plugin wheel ``<dist>-<version>-py3-none-any.whl`` into ``out`` and return its path.
 
@@ -56,6 +57,7 @@ def make_wheel(
         spec += 'output_modality = "text"\n'
     info = f"{dist}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: {summary}\nRequires-Python: >=3.10\n"
+    metadata += f"Author: {author}\n" if author else ""
     metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
     files: dict[str, bytes] = {
         f"{pkg}/__init__.py": b"",

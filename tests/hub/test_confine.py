@@ -70,7 +70,7 @@ def _smuggle(hub_dir, key, tmp_path, **options) -> None:
 )
 def test_install_refuses_a_signed_wheel_that_reaches_beyond_its_files(hub_dir, key, tmp_path, monkeypatch, options, error):
     calls = []
-    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn: calls.append(wheels))
+    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn, weights=(): calls.append(wheels))
     _smuggle(hub_dir, key, tmp_path, **options)
     result = CliRunner().invoke(cli, ["install", "modahub-evil==0.2.0", "--hub", str(hub_dir)])
     assert result.exit_code == 1, result.output

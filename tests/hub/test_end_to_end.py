@@ -104,8 +104,8 @@ def test_a_pip_failure_mid_install_leaves_the_environment_as_before(fresh_venv, 
 
 
 def test_bundled_hub_installs_offline_without_hub_option(fresh_venv, venv_env):
-    """No --hub and no configured hub: the checkout's bundled hub, trusted through the key shipped in modahub."""
-    env = venv_env | {"MODAHUB_BUNDLED_HUB": str(ROOT), "PIP_NO_INDEX": "1"}
+    """No --hub and no configured hub: the bundled hub shipped inside the modahub wheel, trusted through its key."""
+    env = venv_env | {"PIP_NO_INDEX": "1"}
     fresh_venv.run("modahub", "install", "exact-index", env=env)
     assert "exact-index" in _executors(fresh_venv, env)
     fresh_venv.run("modahub", "uninstall", "modahub-exact-index", env=env)

@@ -128,7 +128,7 @@ def test_publish_accepts_the_allowed_formats(hub_dir, key, wheel):
 @pytest.mark.parametrize("case", ["protocol 0", "torch.save as .bin", "object-dtype .npy", "gzip"])
 def test_install_refuses_pickled_data_that_a_signed_registry_holds(hub_dir, key, tmp_path, monkeypatch, case):
     calls = []
-    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn: calls.append(wheels))
+    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn, weights=(): calls.append(wheels))
     publish_unchecked(make_wheel(tmp_path / "clean", "modahub-toy"), str(hub_dir), key=key, owner="acme")
     name, build = PICKLED[case]
     bad = make_wheel(tmp_path / "bad", "modahub-toy", "0.2.0", extra_files={f"modahub_toy/{name}": build()})

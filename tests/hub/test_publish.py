@@ -143,8 +143,40 @@ def test_publish_runs_the_executor_contract_and_refuses_a_breaking_plugin(hub_di
 
 def test_a_plugin_folder_given_as_a_relative_path_builds(monkeypatch, tmp_path):
     """'modahub publish my-plugin' from the folder above it: pip must see a path, not a requirement name."""
-    from modahub_hub.hub.publish import build_wheel
+    from modahub_hub.hub.build import build_wheel
 
     monkeypatch.chdir(Path(__file__).resolve().parents[2] / "plugins")
     wheel = build_wheel(Path("exact-index"), tmp_path)
     assert wheel.name == "modahub_exact_index-0.1.1-py3-none-any.whl"
+
+
+def test_non_ascii_author_and_summary_publish_and_show_on_every_page(hub_dir, key, wheel):
+    summary = "Colour histograms — fast, in “one” pass"
+    publish_unchecked(wheel("modahub-colours", author="José Müller", summary=summary), str(hub_dir), key=key)
+    plugin = load_verified(FolderBackend(hub_dir)).plugins["modahub-colours"]
+    assert (plugin.owner, plugin.summary) == ("José Müller", summary)
+    page = (hub_dir / "index.html").read_text(encoding="utf-8")
+    assert "José Müller" in page and "Colour histograms — fast, in “one” pass" in page and 'charset="utf-8"' in page
+    found = json.loads(CliRunner().invoke(cli, ["search", "colour", "--json", "--hub", str(hub_dir)]).output)
+    assert (found[0]["owner"], found[0]["summary"]) == ("José Müller", summary)
+    info = CliRunner().invoke(cli, ["info", "modahub-colours", "--hub", str(hub_dir)])
+    assert "José Müller" in info.output and "—" in info.output
+
+
+def test_hub_files_are_world_readable_whatever_the_umask(tmp_path, key, wheel):
+    import os
+
+    from modahub_hub.hub.publish import init_hub
+
+    old = os.umask(0o077)
+    try:
+        init_hub(str(tmp_path / "hub"), key=key)
+        publish_unchecked(wheel("modahub-toy"), str(tmp_path / "hub"), key=key)
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(tmp_path).as_posix(): p.stat().st_mode & 0o777 for p in (tmp_path / "hub").rglob("*")
+             if p.name != ".modahub-hub.lock"}
+    assert modes["hub/registry.json"] == 0o644 and modes["hub/artifacts"] == 0o755
+    assert {m for p, m in modes.items() if (tmp_path / p).is_file()} == {0o644}, modes
+    assert {m for p, m in modes.items() if (tmp_path / p).is_dir()} == {0o755}, modes
+    assert (tmp_path / "hub").stat().st_mode & 0o777 == 0o755

@@ -26,7 +26,7 @@ def published(hub_dir, key, wheel, monkeypatch):
     """A hub with one plugin; pip is replaced by a recorder that fails the test if an install reaches it."""
     publish_unchecked(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
     calls: list[list[Path]] = []
-    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn: calls.append(wheels))
+    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn, weights=(): calls.append(wheels))
     return calls
 
 
@@ -145,9 +145,12 @@ def test_the_bundled_hub_verifies_with_the_key_shipped_in_modahub(tmp_path):
     from modahub_hub.hub.client import Hub
     from modahub_hub.hub.wheels import file_sha256
 
+    from modahub_hub.hub.trust import bundled_hub_path
+
     root = Path(__file__).resolve().parents[2]
-    hub = Hub.open()  # no --hub, no configured hub: the bundled one
-    assert Path(hub.backend.hub_id) == root
+    hub = Hub.open()  # no --hub, no configured hub: the bundled one, found as package data
+    assert Path(hub.backend.hub_id) == bundled_hub_path()
+    assert (bundled_hub_path() / "registry.json").read_bytes() == (root / "registry.json").read_bytes()
     assert "modahub-exact-index" in hub.registry.plugins
     for plugin in hub.registry.plugins.values():
         for entry in plugin.versions.values():

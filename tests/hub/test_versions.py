@@ -22,7 +22,7 @@ from modahub_hub.hub.trust import load_verified
 def pip_calls(monkeypatch):
     """pip replaced by a recorder: what would have been installed."""
     calls: list[list[Path]] = []
-    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn: calls.append(wheels))
+    monkeypatch.setattr(install_module, "pip_install", lambda wheels, reqs, txn, weights=(): calls.append(wheels))
     return calls
 
 

@@ -30,20 +30,26 @@ class Corpus:
     notes: list[str] = field(default_factory=list)
 
 
+DIGITS_FILE = "digits.npz"
+
+
 def _tagged(doc: Any, digit: int | None, kind: str) -> Any:
     doc.tags.update({"kind": kind, **({"digit": digit} if digit is not None else {})})
     return doc
 
 
 def _held_out_images() -> tuple[np.ndarray, np.ndarray]:
+    from importlib import resources
+
     from modahub_image.digits import default_weights
     from modahub_image.head import load_head
-    from sklearn.datasets import load_digits
 
-    data = load_digits()
+    # scikit-learn's 8x8 digits (UCI optdigits; 0-16 grey levels), shipped beside this module
+    with resources.files("modahub_hub.demo").joinpath(DIGITS_FILE).open("rb") as fh, np.load(fh, allow_pickle=False) as data:
+        images, target = data["images"], data["target"]
     test = np.array(load_head(default_weights(), what="digits-image").metadata["test_indices"])
-    pixels = np.round(data.images[test] * (255 / 16)).astype(np.uint8)[..., None]
-    return pixels, data.target[test]
+    pixels = np.round(images[test] * (255 / 16)).astype(np.uint8)[..., None]
+    return pixels, target[test].astype(np.int64)
 
 
 def images(per_digit: int, skip: int = 0) -> list[Any]:

@@ -117,19 +117,28 @@ class FolderBackend(Backend):
             raise HubError(f"{self.root / path} is listed in the registry but missing from the hub folder") from None
 
     def write_lock(self) -> AbstractContextManager[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._make_dirs(self.root)
         return locked(self.root / LOCK_FILE)
 
     def commit(self, writes: list[Write], *, parent: str | None, message: str) -> None:
         for path, content in writes:
             target = self.root / _relative(path)
+            self._make_dirs(target.parent)
             if isinstance(content, Path):
-                target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
                 shutil.copyfile(content, tmp)
+                tmp.chmod(0o644)
                 os.replace(tmp, target)
             else:
                 write_atomic(target, content)
+
+    def _make_dirs(self, folder: Path) -> None:
+        """Create ``folder`` and its missing parents world-readable (0755), whatever the umask."""
+        if folder.is_dir():
+            return
+        self._make_dirs(folder.parent)
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o755)
 
     def url(self, path: str) -> str:
         return (self.root / path).as_uri()

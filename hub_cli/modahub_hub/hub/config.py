@@ -3,8 +3,8 @@
 The folder is ``$MODAHUB_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/modahub``, else ``~/.config/modahub``;
 it lives outside every environment so it survives upgrades of modahub. Files:
 
-- ``config.json``: ``{"default_hub": "...", "hubs": {HUB_ID: {"keys": ["ed25519:..."]}}}``
-- ``state.json``: the last registry version seen per hub (rollback protection)
+- ``config.json``: ``{"default_hub": "...", "trusted": [{"name": HUB_NAME, "key": "ed25519:..."}]}``
+- ``state.json``: the last registry version seen per hub identity, ``NAME#KEYID`` (rollback protection)
 - ``plugins.lock``: the plugins installed by ``modahub install``, in requirements form, so that
   ``modahub install -r ~/.config/modahub/plugins.lock`` reinstalls them.
 - ``keys/``: private signing keys made by ``modahub hub keygen`` (mode 0600): ``hub.key`` signs hubs,
@@ -45,11 +45,15 @@ def default_owner_key_path() -> Path:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part."""
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part.
+
+    The file is 0644 whatever the umask (hub files must be readable by a web server running as another user).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o644)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -21,7 +21,7 @@ from modahub_hub.hub.config import lock_path
 from modahub_hub.hub.confine import check_wheel_file
 from modahub_hub.hub.journal import transaction
 from modahub_hub.hub.pickles import check_wheel_data
-from modahub_hub.hub.pipenv import installed, pip_install, pip_uninstall
+from modahub_hub.hub.pipenv import files_only, installed, pip_install, pip_uninstall
 from modahub_hub.hub.registry import PluginEntry, VersionEntry, normalize
 
 _LOCK_LINE = re.compile(r"^(?P<req>[^#\s]+)\s*(#\s*hub=(?P<hub>\S+)(\s+sha256=(?P<sha>[0-9a-f]{64}))?)?\s*$")
@@ -141,7 +141,7 @@ def install(requests: list[Request], *, progress: ProgressFactory = no_progress,
         before = {name: dist.version for name, dist in present.items()}
         with transaction("install", before=before, new_files=[str(p) for p in new_files], lock_path=lock_path(),
                          lock_after=_lock_text(add=done)) as txn:
-            pip_install(wheels, requirements, txn)
+            pip_install(wheels, requirements, txn, files_only(requirements))
             txn.commit()
     return done
 

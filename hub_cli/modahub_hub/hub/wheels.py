@@ -13,7 +13,7 @@ import hashlib
 import re
 import zipfile
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -80,7 +80,7 @@ def inspect_wheel(path: Path) -> WheelInfo:
         check_wheel_layout(zf, match["name"], match["version"], where=path.name)
         check_wheel_data(zf, where=path.name)
         dist_info = f"{match['name']}-{match['version']}.dist-info"
-        meta = BytesHeaderParser().parsebytes(_read_text(zf, f"{dist_info}/METADATA", path).encode())
+        meta = HeaderParser().parsestr(_read_text(zf, f"{dist_info}/METADATA", path))  # str: non-ASCII names stay intact
         eps = configparser.ConfigParser(delimiters=("=",), interpolation=None)
         eps.optionxform = str  # type: ignore[assignment,method-assign]
         if f"{dist_info}/entry_points.txt" in names:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # torch_export, the reference of test_graph
 
 REV = "89abcdef0123456789abcdef0123456789abcdef"
 

@@ -36,7 +36,7 @@ def write_plugin(root: Path, name: str, code: str, manifest: str, *, version: st
     pkg_dir = folder / "src" / package
     pkg_dir.mkdir(parents=True)
     (folder / "pyproject.toml").write_text(
-        "[build-system]\nrequires = [\"setuptools>=68\"]\nbuild-backend = \"setuptools.build_meta\"\n\n"
+        "[build-system]\nrequires = [\"setuptools>=77\"]\nbuild-backend = \"setuptools.build_meta\"\n\n"
         f"[project]\nname = \"modahub-{name}\"\nversion = \"{version}\"\ndependencies = [\"modahub-core\"]\n\n"
         f"[project.entry-points.{ENTRY_POINT_GROUP}]\n{name} = \"{package}.plugin\"\n\n"
         f"[tool.setuptools.package-data]\n{package} = [\"modahub.toml\"]\n",

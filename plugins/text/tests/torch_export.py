@@ -1,6 +1,6 @@
-"""One-off export of a BERT-like sentence model to ONNX (mean pooling and L2 norm inside the graph).
+"""The torch export of a BERT-like sentence model to ONNX (mean pooling and L2 norm inside the graph).
 
-Imports torch and transformers; used only when no cached export exists.
+The reference that :mod:`modahub_text.graph` (no torch) is checked against; imports torch and transformers.
 """
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ import logging
 import warnings
 from pathlib import Path
 
+from modahub_text.graph import INPUTS, OPSET, OUTPUT
+
 log = logging.getLogger(__name__)
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-OUTPUT = "embedding"
-OPSET = 17
 
 
 def export_mean_pooled(model_dir: Path, dest: Path) -> None:
