@@ -1,9 +1,9 @@
 {
  "signatures": [
   {
-   "keyid": "038a857318db992f",
-   "sha256": "177ef48a68645e6ff93aaf4cd20a3f28ac50b7af804666877e6806f3bca8297d",
-   "sig": "E47ZfK+d57c4D5Z1cTJIe531l56ewfwaBdRomqWIFBMFj4pyNwSYUwtvdHbt8ZZ0kAm630kCWp952zs5k+5WAw=="
+   "keyid": "09cd24ad9f853ce9",
+   "sha256": "6d699be74103e88cb918ae8de029118cfb2645b4f8d4df642487928237eed551",
+   "sig": "g4HEQTYMHrPXQHBvX6rj+dpGDlwXm2/RD4n8u9A6aNegW55+SsDZ6H97HAmUAHmg1O4nIVknNdbwOY3H+3MFCw=="
   }
  ]
 }
