@@ -143,9 +143,8 @@ def test_registry_schema_shipped_with_the_bundled_hub_is_current():
 
 def test_the_bundled_hub_verifies_with_the_key_shipped_in_modahub(tmp_path):
     from modahub_hub.hub.client import Hub
-    from modahub_hub.hub.wheels import file_sha256
-
     from modahub_hub.hub.trust import bundled_hub_path
+    from modahub_hub.hub.wheels import file_sha256
 
     root = Path(__file__).resolve().parents[2]
     hub = Hub.open()  # no --hub, no configured hub: the bundled one, found as package data
