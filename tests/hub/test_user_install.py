@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from modahub_hub.demo import PLUGINS
 from modahub_hub.hub.build import build_wheel
 from modahub_hub.hub.dists import write_pip_index
 from modahub_hub.hub.pipenv import files_only
 from modahub_hub.hub.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_PLUGINS = ("modahub-text", "modahub-image", "modahub-audio", "modahub-embedded-index", "modahub-digits-generator",
-                "modahub-recipe-index")
+DEMO_PLUGINS = tuple(sorted(set(PLUGINS.values())))
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
 
 
@@ -91,7 +91,7 @@ def test_a_user_installs_the_cli_from_the_hub_and_runs_the_demo_outside_the_repo
     result = json.loads(demo.stdout)
     assert sorted(i.split()[0] for i in result["installed"]) == sorted(DEMO_PLUGINS)
     assert (work / "demo" / "report.html").is_file()
-    assert set(result["summary"]["accuracy"]) == {"text → image", "sound → image", "image → text"}
+    assert {"text → image", "sound → image", "image → text"} <= set(result["summary"]["accuracy"])
 
     installed = subprocess.run([str(user / "bin" / "python"), "-m", "pip", "list", "--format", "json"], env=env,
                                capture_output=True, text=True, check=True).stdout
