@@ -97,10 +97,10 @@ def _add_hub_dependencies(chosen: dict[str, tuple[Hub, PluginEntry, VersionEntry
         for text in entry.dependencies:
             req = Requirement(text)
             name = normalize(req.name)
-            if name in chosen or hub.find(name) is None or (req.marker and not req.marker.evaluate({"extra": ""})):
+            if name in chosen or (req.marker and not req.marker.evaluate({"extra": ""})):
                 continue
-            have = is_plugin_installed(name)
-            if have is not None and req.specifier.contains(have, prereleases=True):
+            have = is_plugin_installed(name)  # before the hub lookup: on a TUF hub that fetches a bin
+            if (have is not None and req.specifier.contains(have, prereleases=True)) or hub.find(name) is None:
                 continue
             plugin, found = hub.resolve(f"{req.name}{req.specifier}")
             chosen[name] = (hub, plugin, found)
