@@ -297,33 +297,45 @@ def report(args, bin_: Path, base: str, env: dict[str, str], counter: Counter, t
     legacy_size = args.legacy_plugins or args.plugins
     registry_bytes = (tmp / "site" / "legacy" / "registry.json").stat().st_size
     print(f"{'client':<28} {'operation':<8} {'state':<5} {'metadata bytes':>15} {'wall s':>8} {'cpu s':>7}", flush=True)
-    for hub, label in ((f"{base}/tuf/", "TUF"), (f"{base}/legacy/", f"legacy ({legacy_size} plugins)")):
-        legacy = label != "TUF"
-        for op, cmd in (("search", ["search", query, "--json"]), ("install", ["install", REAL])):
-            config = tmp / f"config-{label[:3]}-{op}"
-            shutil.rmtree(config, ignore_errors=True)
-            config.mkdir()
-            (config / "config.json").write_text(json.dumps({"hubs": {hub: {"keys": [hub_key.public.text]}}}))
-            run_env = env | {"MODAHUB_CONFIG_DIR": str(config)}
-            if legacy:  # let today's client read a registry over its 32 MiB cap at all
-                run_env["MODAHUB_MAX_METADATA_BYTES"] = str(registry_bytes + 1)
-            for state in ("cold", *["warm"] * (1 if legacy else args.rounds)):  # legacy: nothing is cached
-                result = timed([str(bin_ / "modahub"), *cmd, "--hub", hub], run_env, counter)
-                rows.append((label, op, state, *result))
-                print(f"{label:<28} {op:<8} {state:<5} {result[2]:>15,} {result[0]:>8.3f} {result[1]:>7.3f}", flush=True)
-                if op == "install":
-                    subprocess.run([str(bin_ / "python"), "-m", "pip", "uninstall", "-y", "-q", REAL], env=env)
-                    if state == "cold":  # a warm client: the hub metadata is cached, the plugin is not installed
-                        (config / "plugins.lock").unlink(missing_ok=True)
-    cache = tmp / "pip-cache"
+
+    def measure(label: str, op: str, state: str, cmd: list[str], run_env: dict[str, str]) -> None:
+        result = timed(cmd, run_env, counter)
+        rows.append((label, op, state, *result))
+        print(f"{label:<28} {op:<8} {state:<5} {result[2]:>15,} {result[0]:>8.3f} {result[1]:>7.3f}", flush=True)
+
+    def client(hub: str, name: str, legacy: bool) -> dict[str, str]:
+        config = tmp / f"config-{name}"
+        shutil.rmtree(config, ignore_errors=True)
+        config.mkdir()
+        (config / "config.json").write_text(json.dumps({"hubs": {hub: {"keys": [hub_key.public.text]}}}))
+        run_env = env | {"MODAHUB_CONFIG_DIR": str(config)}
+        if legacy:  # let today's client read a registry over its 32 MiB cap at all
+            run_env["MODAHUB_MAX_METADATA_BYTES"] = str(registry_bytes + 1)
+        return run_env
+
+    uninstall = [str(bin_ / "python"), "-m", "pip", "uninstall", "-y", "-q", REAL]
+    tuf, legacy = f"{base}/tuf/", f"{base}/legacy/"
+    search_env = client(tuf, "tuf-search", False)
     for state in ("cold", *["warm"] * args.rounds):
-        cmd = [str(bin_ / "python"), "-m", "pip", "install", "-q", "--no-deps", "--cache-dir", str(cache),
-               "--index-url", f"{base}/simple/", REAL]
-        result = timed(cmd, env, counter)
-        rows.append(("pip (PEP 503)", "install", state, *result))
-        print(f"{'pip (PEP 503)':<28} {'install':<8} {state:<5} {result[2]:>15,} {result[0]:>8.3f} {result[1]:>7.3f}",
-              flush=True)
-        subprocess.run([str(bin_ / "python"), "-m", "pip", "uninstall", "-y", "-q", REAL], check=True, env=env)
+        measure("TUF", "search", state, [str(bin_ / "modahub"), "search", query, "--json", "--hub", tuf], search_env)
+    install_env, cache = client(tuf, "tuf-install", False), tmp / "pip-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    pip = [str(bin_ / "python"), "-m", "pip", "install", "-q", "--no-deps", "--cache-dir", str(cache),
+           "--index-url", f"{base}/simple/", REAL]
+    for state in ("cold", *["warm"] * args.rounds):  # modahub and pip alternate, so both see the same load
+        measure("TUF", "install", state, [str(bin_ / "modahub"), "install", REAL, "--hub", tuf], install_env)
+        subprocess.run(uninstall, env=env)
+        (tmp / "config-tuf-install" / "plugins.lock").unlink(missing_ok=True)  # warm: metadata cached, plugin not installed
+        measure("pip (PEP 503)", "install", state, pip, env)
+        subprocess.run(uninstall, env=env)
+    label = f"legacy ({legacy_size} plugins)"
+    for op, cmd in (("search", ["search", query, "--json"]), ("install", ["install", REAL])):
+        legacy_env = client(legacy, f"legacy-{op}", True)
+        for state in ("cold", "warm"):  # nothing is cached: warm is a second run
+            measure(label, op, state, [str(bin_ / "modahub"), *cmd, "--hub", legacy], legacy_env)
+            if op == "install":
+                subprocess.run(uninstall, env=env)
+                (tmp / f"config-legacy-{op}" / "plugins.lock").unlink(missing_ok=True)
     summary = _summarise(rows)
     print(f"\nhub of {args.plugins} plugins x {args.versions} versions; warm = median of {args.rounds} runs")
     print(f"{'client':<28} {'operation':<8} {'state':<5} {'metadata bytes':>15} {'wall s':>8} {'cpu s':>7}")
