@@ -154,3 +154,45 @@ def test_the_bundled_hub_verifies_with_the_key_shipped_in_modahub(tmp_path):
     for plugin in hub.registry.plugins.values():
         for entry in plugin.versions.values():
             assert file_sha256(root / entry.artifact.url) == entry.artifact.sha256
+
+
+def _someone_else(monkeypatch, tmp_path) -> None:
+    """Switch to a user who has never used this hub."""
+    monkeypatch.setenv("MODAHUB_CONFIG_DIR", str(tmp_path / "someone-else"))
+
+
+def test_an_untrusted_hub_without_a_terminal_is_refused_with_its_key_and_the_command(
+        hub_dir, key, published, monkeypatch, tmp_path):
+    _someone_else(monkeypatch, tmp_path)
+    result = _install(hub_dir, "modahub-toy")
+    assert result.exit_code == 1 and published == []
+    assert "not trusted yet" in result.stderr and f"key {key.public.keyid}" in result.stderr
+    assert f"--trust {key.public.text}" in result.stderr
+    assert f"modahub hub trust {hub_dir.resolve()} {key.public.text}" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_trust_on_the_command_line_installs_and_a_wrong_key_refuses(hub_dir, key, published, monkeypatch, tmp_path):
+    from modahub_hub.hub.signing import generate_key
+
+    _someone_else(monkeypatch, tmp_path)
+    wrong = generate_key(tmp_path / "other.key").public.text
+    refused = _install(hub_dir, "modahub-toy", "--trust", wrong)
+    assert refused.exit_code == 1 and "does not sign" in refused.stderr and published == []
+    assert "not trusted yet" in _install(hub_dir, "modahub-toy").stderr  # the wrong key was not kept
+    done = _install(hub_dir, "modahub-toy", "--trust", key.public.text)
+    assert done.exit_code == 0, done.output
+    assert len(published) == 1
+    assert _install(hub_dir, "modahub-toy", "--force").exit_code == 0  # trusted from now on
+
+
+def test_in_a_terminal_the_user_is_asked(hub_dir, key, published, monkeypatch, tmp_path):
+    from modahub_hub.commands import _hubcli
+
+    _someone_else(monkeypatch, tmp_path)
+    monkeypatch.setattr(_hubcli, "_interactive", lambda: True)
+    declined = CliRunner().invoke(cli, ["install", "modahub-toy", "--hub", str(hub_dir)], input="n\n")
+    assert declined.exit_code == 1 and key.public.text in declined.stderr and published == []
+    accepted = CliRunner().invoke(cli, ["install", "modahub-toy", "--hub", str(hub_dir)], input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert len(published) == 1

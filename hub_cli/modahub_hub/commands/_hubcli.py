@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -19,14 +20,61 @@ hub_option = click.option(
 )
 
 
+trust_option = click.option(
+    "--trust",
+    "trust_key",
+    metavar="KEY",
+    help="Trust this key ('ed25519:…') for the hub if it signs the hub and no key of it is trusted yet (first use).",
+)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _first_use(exc: Any, trust_key: str | None) -> None:
+    """Trust an untrusted hub's key: the one given with --trust, else the ones the user confirms in a terminal."""
+    from modahub_hub.hub.signing import PublicKey
+    from modahub_hub.hub.trust import trust
+
+    if trust_key is not None:
+        key = PublicKey.parse(trust_key, source="--trust")
+        if key not in exc.keys:
+            signers = ", ".join(k.text for k in exc.keys)
+            raise UserError(f"--trust {key.text} does not sign {exc.location} (it is signed by {signers}); "
+                            "nothing trusted, nothing done. Check the key with the hub's owner")
+        keys = [key]
+    elif _interactive():
+        click.echo(str(exc), err=True)
+        if not click.confirm("Trust the hub with this key from now on?", default=False, err=True):
+            raise UserError("not trusted; nothing done")
+        keys = exc.keys
+    else:
+        raise UserError(str(exc))
+    for key in keys:
+        trust(exc.location, key)
+        click.echo(f"trusting key {key.keyid} for {exc.location}", err=True)
+
+
 def hub_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a :class:`HubError` into 'Error: …' on stderr with exit code 1 and no traceback."""
+    """Turn a :class:`HubError` into 'Error: …' on stderr with exit code 1 and no traceback.
+
+    A hub used for the first time (:class:`~modahub_hub.hub.trust.UntrustedHub`) is trusted with the
+    command's ``--trust`` key, or after asking in a terminal, and the command runs again; otherwise
+    it is refused with the exact command that trusts it.
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from modahub_hub.hub import HubError
+        from modahub_hub.hub.trust import UntrustedHub
 
+        trust_key = kwargs.pop("trust_key", None)
         try:
+            try:
+                return func(*args, **kwargs)
+            except UntrustedHub as exc:
+                _first_use(exc, trust_key)
             return func(*args, **kwargs)
         except HubError as exc:
             raise UserError(str(exc)) from None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from modahub_hub.commands._hubcli import hub_errors, hub_option, rich_progress
+from modahub_hub.commands._hubcli import hub_errors, hub_option, rich_progress, trust_option
 from modahub_hub.output import UserError
 
 
@@ -14,6 +14,7 @@ from modahub_hub.output import UserError
 @click.argument("requirement", metavar="NAME[==VERSION]")
 @click.option("-d", "--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("."), help="Download folder.")
 @hub_option
+@trust_option
 @hub_errors
 def pull(requirement: str, dest: Path, hub: str | None) -> None:
     """Download and verify a plugin's wheel without installing it."""
@@ -29,6 +30,7 @@ def pull(requirement: str, dest: Path, hub: str | None) -> None:
               help="Install the plugins listed in FILE (e.g. the plugin lock).")
 @click.option("--force", is_flag=True, help="Reinstall plugins that are already at the chosen version.")
 @hub_option
+@trust_option
 @hub_errors
 def install(requirements: tuple[str, ...], files: tuple[Path, ...], force: bool, hub: str | None) -> None:
     """Install plugins from a hub into this environment, all or nothing."""
@@ -63,6 +65,7 @@ def uninstall(names: tuple[str, ...]) -> None:
 @click.command("upgrade")
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @hub_option
+@trust_option
 @hub_errors
 def upgrade(names: tuple[str, ...], hub: str | None) -> None:
     """Upgrade plugins (default: all in the plugin lock) to their newest compatible version."""

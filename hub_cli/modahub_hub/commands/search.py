@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from modahub_hub.commands._hubcli import hub_errors, hub_option
+from modahub_hub.commands._hubcli import hub_errors, hub_option, trust_option
 from modahub_hub.output import emit_json, print_table
 
 
@@ -14,6 +14,7 @@ from modahub_hub.output import emit_json, print_table
 @click.option("--kind", type=click.Choice(["encoder", "indexer", "generator"]), help="Only plugins with this kind of executor.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @hub_option
+@trust_option
 @hub_errors
 def search(query: str, modality: str | None, kind: str | None, as_json: bool, hub: str | None) -> None:
     """Find plugins whose name, summary or executors match QUERY."""

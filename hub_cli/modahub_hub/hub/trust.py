@@ -56,6 +56,32 @@ def trust(hub_id: str, key: PublicKey) -> None:
             keys.append(key.text)
 
 
+class UntrustedHub(HubError):
+    """A hub validly signed by keys none of which the user trusts for it: its first use (as ssh's unknown host)."""
+
+    def __init__(self, location: str, keys: list[PublicKey]) -> None:
+        self.location, self.keys = location, keys
+        listed = "".join(f"\n  key {k.keyid}  {k.text}" for k in keys)
+        super().__init__(
+            f"{location} is a hub you have not trusted yet: it is signed by key(s) none of which you trust for this hub; "
+            f"check the key with the hub's owner, then add --trust {keys[0].text} to this command or run once: "
+            f"modahub hub trust {location} {keys[0].text}{listed}"
+        )
+
+
+def _signers(data: bytes, signatures: list[dict[str, str]], registry: Registry) -> list[PublicKey]:
+    """The keys the registry lists whose signature over ``data`` verifies."""
+    found = []
+    for listed in registry.keys:
+        key = PublicKey.parse(listed.public, source=f"{REGISTRY_FILE} keys")
+        try:
+            verify(data, signatures, [key], source=REGISTRY_FILE)
+        except HubError:
+            continue
+        found.append(key)
+    return found
+
+
 def load_verified(backend: Backend, *, extra_keys: list[PublicKey] | None = None) -> Registry:
     """Read the hub's registry and pass it through the signature, rollback and freeze checks.
 
@@ -70,7 +96,13 @@ def load_verified(backend: Backend, *, extra_keys: list[PublicKey] | None = None
     if sig is None:
         raise HubError(f"signature check failed: {backend.url(sig_path)} is missing")
     trusted = [*trusted_keys(backend.hub_id), *(extra_keys or [])]
-    verify(data, parse_signatures(sig, source=sig_path), trusted, source=source)  # before the bytes are parsed
+    signatures = parse_signatures(sig, source=sig_path)
+    if not {e["keyid"] for e in signatures} & {k.keyid for k in trusted}:
+        # first use only: the (size-capped) bytes are parsed to show the keys they list, each checked against the signature
+        offered = _signers(data, signatures, Registry.from_bytes(data, source=source))
+        if offered:
+            raise UntrustedHub(backend.hub_id, offered)
+    verify(data, signatures, trusted, source=source)  # before the bytes are parsed
     registry = Registry.from_bytes(data, source=source)
     if registry.signature_path != sig_path:
         raise HubError(f"{source} is not a valid modahub registry: files_dir does not match where its signature is")

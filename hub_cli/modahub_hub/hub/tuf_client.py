@@ -103,12 +103,9 @@ def check_anchor(hub_id: str, root_bytes: bytes) -> None:
                 key.verify_signature(sig, root.signed_bytes)
                 return
     from modahub_hub.hub.signing import PublicKey
+    from modahub_hub.hub.trust import UntrustedHub
 
-    offered = ", ".join(PublicKey(raw_public(k)).text for k in root_keys.values())
-    raise HubError(
-        f"signature check failed: {hub_id} is signed by root key(s) {offered}, none of which you trust for this hub; "
-        f"if you trust its owner, run 'modahub hub trust {hub_id} <key>'"
-    )
+    raise UntrustedHub(hub_id, [PublicKey(raw_public(k)) for k in root_keys.values()])
 
 
 def _tuf_errors(hub_id: str, exc: Exception) -> HubError:
