@@ -2,8 +2,8 @@
  "signatures": [
   {
    "keyid": "09cd24ad9f853ce9",
-   "sha256": "6d699be74103e88cb918ae8de029118cfb2645b4f8d4df642487928237eed551",
-   "sig": "g4HEQTYMHrPXQHBvX6rj+dpGDlwXm2/RD4n8u9A6aNegW55+SsDZ6H97HAmUAHmg1O4nIVknNdbwOY3H+3MFCw=="
+   "sha256": "74482b75ccac08acc002d0f76227a086e371c05d89017ed28d62f5f3364c8efd",
+   "sig": "e9KGqDgyswJl3E+TIWIpxm5vV3lo/h9N6drF6iRrDtU5nu9qg5Hklb8ojh7t0wf9ahUy2PW7fSjoLEJIFPSEAA=="
   }
  ]
 }
