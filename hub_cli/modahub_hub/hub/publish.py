@@ -23,7 +23,6 @@ from modahub_hub.hub.layout import derived_files
 from modahub_hub.hub.policy import check_new_version
 from modahub_hub.hub.registry import (
     REGISTRY_FILE,
-    Artifact,
     PluginEntry,
     PublicKey,
     Registry,
@@ -247,18 +246,7 @@ def publish(
                 registry.plugins, info.name, info.version, owner=who, allow_lookalike=allow_lookalike
             )
             rel = registry.file(f"artifacts/{wheel.name}")
-            entry = VersionEntry(
-                version=version,
-                requires_core=info.requires_core,
-                requires_python=info.requires_python,
-                dependencies=info.dependencies,
-                entry_point=info.entry_point,
-                manifest=info.manifest,
-                artifact=Artifact(filename=wheel.name, url=rel, size=info.size, sha256=info.sha256),
-                weights=weights or [],
-                container=container,
-                published_at=datetime.now(UTC).replace(microsecond=0),
-            )
+            entry = VersionEntry.published_now(info, version, rel, weights=weights, container=container)
             plugin = registry.plugins.setdefault(normalize(info.name), PluginEntry(name=info.name, owner=who))
             plugin.summary, plugin.license, plugin.homepage = info.summary, info.license, info.homepage
             plugin.versions[version] = entry

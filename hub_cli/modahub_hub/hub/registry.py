@@ -15,12 +15,15 @@ import json
 import re
 import urllib.parse
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from modahub_hub.hub.wheels import WheelInfo
 
 from modahub.manifest import Manifest
 from modahub_hub.hub import REGISTRY_FILE as REGISTRY_FILE  # re-exported: importers of the schema know the file by it
@@ -175,6 +178,17 @@ class VersionEntry(BaseModel):
     def _version(cls, value: str) -> str:
         canonical_version(value)
         return value
+
+    @classmethod
+    def published_now(cls, info: WheelInfo, version: str, url: str, *, weights: list[WeightsPin] | None = None,
+                      container: str | None = None) -> VersionEntry:
+        """The entry for a wheel (read by :func:`~modahub_hub.hub.wheels.inspect_wheel`) published now at ``url``."""
+        return cls(
+            version=version, requires_core=info.requires_core, requires_python=info.requires_python,
+            dependencies=info.dependencies, entry_point=info.entry_point, manifest=info.manifest,
+            artifact=Artifact(filename=info.path.name, url=url, size=info.size, sha256=info.sha256),
+            weights=weights or [], container=container, published_at=datetime.now(UTC).replace(microsecond=0),
+        )
 
     @field_validator("container")
     @classmethod

@@ -9,13 +9,13 @@ search index, plugin statuses), ``snapshot`` and ``timestamp``; root's threshold
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend
 from modahub_hub.hub.policy import check_new_version
-from modahub_hub.hub.registry import Artifact, PluginEntry, VersionEntry, WeightsPin, normalize, parse_version
+from modahub_hub.hub.registry import PluginEntry, VersionEntry, WeightsPin, normalize, parse_version
 from modahub_hub.hub.signing import PublicKey, SigningKey
 from modahub_hub.hub.tuf_layout import STATUS_TARGET, TARGETS_DIR, owner_role, plugin_dir, plugin_target, tuf_key
 from modahub_hub.hub.tuf_repo import (
@@ -73,18 +73,8 @@ def publish_wheel(
         plugin = entry or PluginEntry(name=info.name, owner=role_name)
         stored = f"{plugin_dir(info.name, tx.digits)}/{wheel.name}"
         tx.add_target(role_name, stored, wheel, hashed=False)
-        version_entry = VersionEntry(
-            version=version,
-            requires_core=info.requires_core,
-            requires_python=info.requires_python,
-            dependencies=info.dependencies,
-            entry_point=info.entry_point,
-            manifest=info.manifest,
-            artifact=Artifact(filename=wheel.name, url=f"{TARGETS_DIR}/{stored}", size=info.size, sha256=info.sha256),
-            weights=weights or [],
-            container=container,
-            published_at=datetime.now(UTC).replace(microsecond=0),
-        )
+        version_entry = VersionEntry.published_now(info, version, f"{TARGETS_DIR}/{stored}", weights=weights,
+                                                   container=container)
         plugin.owner = role_name
         plugin.summary, plugin.license, plugin.homepage = info.summary, info.license, info.homepage
         plugin.versions[version] = version_entry
