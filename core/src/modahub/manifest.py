@@ -20,6 +20,7 @@ from modahub.errors import ModahubInputError
 MANIFEST_FILE = "modahub.toml"
 SCHEMA_VERSION: Literal[1] = 1
 _EXECUTOR_NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+_EXTENSION = re.compile(r"^\.[a-z0-9][a-z0-9_-]{0,15}$")
 
 
 class ManifestError(ModahubInputError):
@@ -65,6 +66,17 @@ class ModalitySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str = ""
+    extensions: list[str] = Field(
+        default_factory=list, description="file extensions its payload reads from a uri, e.g. ['.smi'] (lower case)"
+    )
+
+    @field_validator("extensions")
+    @classmethod
+    def _extensions(cls, value: list[str]) -> list[str]:
+        for ext in value:
+            if not _EXTENSION.match(ext):
+                raise ValueError(f"file extension {ext!r} must be a dot and 1-16 lowercase letters, digits, '-' or '_'")
+        return value
 
 
 class Manifest(BaseModel):

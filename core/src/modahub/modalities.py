@@ -34,11 +34,13 @@ class UnknownModalityError(ModahubInputError):
 
 @dataclass(frozen=True)
 class Modality:
-    """A modality: its name, the pydantic model of its payload and a one-line description."""
+    """A modality: its name, the pydantic model of its payload, a one-line description and the file
+    extensions (lower case, with the dot) whose files its payload reads from a ``uri``."""
 
     name: str
     payload: type[Payload]
     description: str = ""
+    extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -48,13 +50,14 @@ class Modality:
 
 
 BUILTIN_MODALITIES = (
-    Modality("text", TextPayload, "Unicode text"),
-    Modality("image", ImagePayload, "H×W×C uint8 pixels, or an image file"),
-    Modality("audio", AudioPayload, "float samples and a sample rate, or a sound file"),
-    Modality("video", VideoPayload, "T×H×W×C uint8 frames and fps, or a video file"),
-    Modality("mesh", MeshPayload, "triangle mesh: V×3 vertices and F×3 faces"),
+    Modality("text", TextPayload, "Unicode text", (".txt", ".md")),
+    Modality("image", ImagePayload, "H×W×C uint8 pixels, or an image file",
+             (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")),
+    Modality("audio", AudioPayload, "float samples and a sample rate, or a sound file", (".wav", ".flac", ".ogg", ".mp3")),
+    Modality("video", VideoPayload, "T×H×W×C uint8 frames and fps, or a video file", (".mp4", ".webm", ".avi", ".mov")),
+    Modality("mesh", MeshPayload, "triangle mesh: V×3 vertices and F×3 faces", (".obj", ".ply", ".stl", ".glb")),
     Modality("pointcloud", PointCloudPayload, "N×3 points"),
-    Modality("timeseries", TimeSeriesPayload, "T×C values with optional timestamps"),
+    Modality("timeseries", TimeSeriesPayload, "T×C values with optional timestamps", (".csv",)),
 )
 
 _registry: dict[str, Modality] = {m.name: m for m in BUILTIN_MODALITIES}

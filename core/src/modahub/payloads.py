@@ -54,11 +54,28 @@ def _check_array(name: str, array: np.ndarray, *, ndim: tuple[int, ...], dtypes:
 
 
 class Payload(BaseModel):
-    """Base of every payload: data inline, or a ``uri`` to load it from."""
+    """Base of every payload: data inline, or a ``uri`` to load it from.
+
+    A payload's fields may be of any type pydantic validates (str, numbers, :data:`NDArray`,
+    nested models, lists of them). ``data_fields`` names those that together make the data: each
+    is declared optional (``smiles: str | None = None``) so that a payload can be a bare ``uri``,
+    and a payload without a ``uri`` must give them all. :meth:`read` fills them from the ``uri``.
+    """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=False)
     data_fields: ClassVar[tuple[str, ...]] = ()
     uri: str | None = None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        unknown = [f for f in cls.data_fields if f not in cls.model_fields]
+        if unknown:
+            raise TypeError(f"{cls.__qualname__}.data_fields names {unknown}, which are not fields of the payload")
+        required = [f for f in cls.data_fields if cls.model_fields[f].is_required()]
+        if required:
+            raise TypeError(f"{cls.__qualname__}: data fields {required} need a default (e.g. '= None') so that "
+                            "a payload can be given as a uri alone")
 
     @model_validator(mode="after")
     def _data_or_uri(self) -> Payload:

@@ -246,6 +246,22 @@ class PluginManager:
             if any(m.name == modality for m in record.manifest.modalities):  # type: ignore[union-attr]
                 self.load(record)
 
+    def file_extensions(self) -> dict[str, dict[str, list[str]]]:
+        """Who claims each file extension: ``{".smi": {"molecule": ["modahub-chem"]}}`` (no plugin code runs).
+
+        The built-in modalities' extensions come first (provider ``modahub-core``), then those that
+        active plugins' manifests declare for their modalities.
+        """
+        from modahub.modalities import BUILTIN_MODALITIES
+
+        claims: dict[str, dict[str, list[str]]] = {}
+        declared = [(m.name, ext, "modahub-core") for m in BUILTIN_MODALITIES for ext in m.extensions]
+        declared += [(m.name, ext, r.dist) for r in self.active() for m in r.manifest.modalities  # type: ignore[union-attr]
+                     for ext in m.extensions]
+        for modality, ext, provider in declared:
+            claims.setdefault(ext, {}).setdefault(modality, []).append(provider)
+        return claims
+
     def load_command_provider(self, command: str) -> PluginRecord | None:
         """Load the plugin whose manifest declares CLI ``command``; None when none does."""
         for record in self.active():

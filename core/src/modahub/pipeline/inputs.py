@@ -10,28 +10,41 @@ from pydantic import ValidationError
 from modahub.documents import Document
 from modahub.errors import ModahubInputError
 
-EXTENSIONS: dict[str, str] = {
-    **dict.fromkeys((".txt", ".md"), "text"),
-    **dict.fromkeys((".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"), "image"),
-    **dict.fromkeys((".wav", ".flac", ".ogg", ".mp3"), "audio"),
-    **dict.fromkeys((".mp4", ".webm", ".avi", ".mov"), "video"),
-    **dict.fromkeys((".obj", ".ply", ".stl", ".glb"), "mesh"),
-    ".csv": "timeseries",
-}
-
 
 class InputError(ModahubInputError):
     """A file could not be turned into documents."""
 
 
+def _claimed(claims: dict[str, list[str]]) -> str | None:
+    """The modality an extension stands for: the built-in one, else the only one plugins claim."""
+    core = [m for m, providers in claims.items() if "modahub-core" in providers]
+    return core[0] if core else next(iter(claims)) if len(claims) == 1 else None
+
+
+def extensions() -> dict[str, str]:
+    """File extension → modality: the built-ins' and those installed plugins declare in their manifests."""
+    from modahub.plugins import manager
+
+    return {ext: m for ext, claims in manager().file_extensions().items() if (m := _claimed(claims))}
+
+
 def modality_of(path: str | Path) -> str:
-    """The modality a file's extension stands for."""
+    """The modality a file's extension stands for (built-in or declared by an installed plugin)."""
+    from modahub.plugins import manager
+
     suffix = Path(path).suffix.lower()
-    if suffix not in EXTENSIONS:
-        raise InputError(
-            f"{path}: unknown file type {suffix or '(none)'}; known: {', '.join(sorted(EXTENSIONS))} and .jsonl (documents)"
-        )
-    return EXTENSIONS[suffix]
+    claims = manager().file_extensions().get(suffix, {})
+    modality = _claimed(claims)
+    if modality is not None:
+        return modality
+    if claims:
+        who = "; ".join(f"{m} ({', '.join(providers)})" for m, providers in sorted(claims.items()))
+        raise InputError(f"{path}: extension {suffix} is claimed for several modalities: {who}; "
+                         "uninstall one of those plugins, or put the documents in a .jsonl file")
+    raise InputError(
+        f"{path}: unknown file type {suffix or '(none)'}; known: {', '.join(sorted(extensions()))} and .jsonl "
+        "(documents); a plugin providing a modality declares its file extensions in its modahub.toml"
+    )
 
 
 def document_from_file(path: str | Path, *, modality: str | None = None, doc_id: str | None = None) -> Document:
@@ -65,7 +78,8 @@ def documents_from_paths(paths: Iterable[str | Path]) -> list[Document]:
         path = Path(raw)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            docs.extend(document_from_file(p, doc_id=str(p.relative_to(path))) for p in files if p.suffix.lower() in EXTENSIONS)
+            known = extensions()
+            docs.extend(document_from_file(p, doc_id=str(p.relative_to(path))) for p in files if p.suffix.lower() in known)
             docs.extend(d for p in files if p.suffix.lower() == ".jsonl" for d in documents_from_jsonl(p))
         elif path.suffix.lower() == ".jsonl":
             docs.extend(documents_from_jsonl(path))
