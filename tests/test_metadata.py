@@ -46,6 +46,13 @@ def test_every_package_needs_python_311_and_setuptools_77():
         assert isinstance(data["project"]["license"], str), folder
 
 
+def test_every_plugin_folder_is_named_like_its_distribution():
+    """plugins/<name>/ holds the distribution modahub-<name>: the folder says what `modahub install` takes."""
+    misnamed = {folder.name: _project(folder)["project"]["name"] for folder in PACKAGES
+                if folder.parent == ROOT / "plugins" and _project(folder)["project"]["name"] != f"modahub-{folder.name}"}
+    assert misnamed == {}
+
+
 def test_one_version_range_per_third_party_package_across_all_packages():
     ranges: dict[str, set[str]] = {}
     for folder in PACKAGES:
