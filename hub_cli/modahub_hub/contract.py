@@ -1,7 +1,7 @@
 """The executor contract as the hub runs it: in a separate interpreter, so plugin code never runs in the caller.
 
 ``run_contract(target)`` is what ``modahub publish`` calls; ``modahub test`` runs the same rules
-in its own process (:func:`modahub.testing.run_contract`).
+in its own process (:func:`modahub_hub.contract_targets.run_here`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from modahub.testing.runner import ContractReport
+from modahub_hub.contract_targets import ContractReport
 
 
 class ContractRunError(RuntimeError):
@@ -48,8 +48,7 @@ def _main(argv: list[str]) -> int:
     import argparse
     import contextlib
 
-    from modahub.testing.runner import ContractTargetError
-    from modahub.testing.runner import run_contract as run_here
+    from modahub_hub.contract_targets import ContractTargetError, run_here
 
     parser = argparse.ArgumentParser(prog="python -m modahub_hub.contract")
     parser.add_argument("target")

@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 import modahub
-from modahub.testing import IndexerContract, run_contract, sample_documents, write_plugin
+from modahub.testing import IndexerContract, sample_documents, write_plugin
 from modahub.testing.samples import BUILTIN_SAMPLES
 from modahub_hub.cli import cli
 from modahub_hub.contract import ContractRunError
 from modahub_hub.contract import run_contract as run_isolated
+from modahub_hub.contract_targets import run_here
 
 pytest_plugins = ["pytester"]
 
@@ -216,7 +217,7 @@ def test_a_folder_run_leaves_no_trace(tmp_path):
     import sys
 
     before = set(sys.modules)
-    assert run_contract(_plugin(tmp_path, "tidy", "encoder")).ok
+    assert run_here(_plugin(tmp_path, "tidy", "encoder")).ok
     assert not {m for m in set(sys.modules) - before if m.startswith("modahub_tidy")}
 
 

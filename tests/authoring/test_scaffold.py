@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from modahub.manifest import parse_manifest
-from modahub.testing import run_contract
 from modahub_hub.cli import cli
+from modahub_hub.contract_targets import run_here
 from modahub_hub.scaffold import BUILTIN_MODALITIES, PluginNameError, ScaffoldError, ScaffoldOptions, plugin_names, render
 from modahub_hub.scaffold.names import clash
 from modahub_hub.scaffold.render import templates_root
@@ -102,7 +102,7 @@ def test_every_kind_and_modality_passes_the_contract_out_of_the_box(rendered, ki
     manifest = parse_manifest(manifest_file.read_text(), source=str(manifest_file))
     assert [(e.name, e.kind) for e in manifest.executors] == [(name, kind)]
     assert [m.name for m in manifest.modalities] == (["spectrum"] if modality == "spectrum" else [])
-    report = run_contract(rendered / name)
+    report = run_here(rendered / name)
     assert report.ok, (report.errors, [(r.rule, r.message) for r in report.failures])
     assert {r.executor for r in report.results} == {name}
 

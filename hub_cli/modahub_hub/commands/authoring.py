@@ -101,12 +101,12 @@ def new(
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (a list when several targets are given).")
 def test(targets: tuple[str, ...], executors: tuple[str, ...], as_json: bool) -> None:
     """Run the executor contract on plugin folders, wheels or installed plugin names; exit 1 on any failure."""
-    from modahub.testing.runner import ContractTargetError, run_contract
+    from modahub_hub.contract_targets import ContractTargetError, run_here
 
     reports = []
     for target in targets:
         try:
-            reports.append(run_contract(target, executors=list(executors) or None))
+            reports.append(run_here(target, executors=list(executors) or None))
         except ContractTargetError as exc:
             raise UserError(str(exc)) from None
     if as_json:

@@ -10,7 +10,6 @@ import modahub
 from modahub.executors import ExecutorError
 from modahub.recipes import RecipeError, payload_bytes
 from modahub.testing.rules import Subject, get_rule, rules_for, run_rule
-from modahub.testing.runner import run_contract
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +92,11 @@ def test_materializing_a_tampered_recipe_is_refused(generated):
 
 
 def test_keeps_the_text_indexer_contract():
-    report = run_contract("recipe-index")
-    assert report.ok, [(r.rule, r.message) for r in report.failures]
-    assert {r.rule for r in report.results} == {r.id for r in rules_for("text-indexer")}
+    from modahub_recipe_index.index import RecipeIndex
+
+    failures = [(r.rule, r.message) for r in (run_rule(rule, Subject(RecipeIndex)) for rule in rules_for("text-indexer"))
+                if r.status != "passed"]
+    assert rules_for("text-indexer") and failures == []
 
 
 def test_the_text_indexer_contract_catches_an_index_that_forgets_to_delete():

@@ -2,13 +2,12 @@
 
 - :class:`EncoderContract`, :class:`IndexerContract`, :class:`GeneratorContract`: pytest classes to
   subclass in a plugin's tests (one test per contract rule).
-- :func:`run_contract`: run the contract on a plugin folder or an installed plugin (``modahub test``).
 - :func:`sample_documents`: deterministic documents of any modality.
 - :func:`assert_vectors_close`, :func:`assert_same_hits`: compare results across processes and
   engines within a stated tolerance (:mod:`modahub.testing.compare`).
 - The pytest plugin (loaded automatically) adds the ``modahub_tmp_plugin`` fixture.
 
-Names are imported lazily: the contract classes need pytest, the runner does not.
+Names are imported lazily: the contract classes need pytest, the rest does not.
 """
 
 from __future__ import annotations
@@ -20,9 +19,6 @@ _EXPORTS = {
     "EncoderContract": "modahub.testing.contracts",
     "IndexerContract": "modahub.testing.contracts",
     "GeneratorContract": "modahub.testing.contracts",
-    "ContractReport": "modahub.testing.runner",
-    "ContractTargetError": "modahub.testing.runner",
-    "run_contract": "modahub.testing.runner",
     "ContractViolation": "modahub.testing.rules",
     "RuleResult": "modahub.testing.rules",
     "Subject": "modahub.testing.rules",
@@ -40,7 +36,6 @@ if TYPE_CHECKING:
     from modahub.testing.compare import assert_same_hits, assert_vectors_close  # noqa: F401
     from modahub.testing.contracts import EncoderContract, GeneratorContract, IndexerContract  # noqa: F401
     from modahub.testing.rules import RULES, ContractViolation, RuleResult, Subject, check, rules_for  # noqa: F401
-    from modahub.testing.runner import ContractReport, ContractTargetError, run_contract  # noqa: F401
     from modahub.testing.samples import sample_documents  # noqa: F401
     from modahub.testing.tmp_plugin import TmpPlugin, write_plugin  # noqa: F401
 

@@ -1,4 +1,4 @@
-"""Run the executor contract on a plugin folder, a wheel or an installed plugin, and collect a report.
+"""Run the executor contract in this process on a plugin folder, a wheel or an installed plugin.
 
 A folder (``src/`` or the folder itself) or an unpacked wheel is loaded through the entry points
 it declares, without installing it; an installed plugin is found by entry-point or distribution
@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
+
+from packaging.utils import canonicalize_name
 
 from modahub import modalities, plugins
 from modahub.errors import ModahubInputError
@@ -64,10 +66,6 @@ class ContractReport:
             results=[RuleResult(**r) for r in data.get("results", [])],
             errors=list(data.get("errors", [])),
         )
-
-
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclass(frozen=True)
@@ -177,8 +175,8 @@ def _source_records(source: _Source) -> tuple[PluginManager, list[PluginRecord]]
 
 def _installed_records(name: str) -> tuple[PluginManager, list[PluginRecord]]:
     mgr = PluginManager(strict=False)
-    wanted = _normalise(name)
-    found = [r for r in mgr.records.values() if wanted in (_normalise(r.name), _normalise(r.dist))]
+    wanted = canonicalize_name(name)
+    found = [r for r in mgr.records.values() if wanted in (canonicalize_name(r.name), canonicalize_name(r.dist))]
     if not found:
         installed = ", ".join(sorted(mgr.records)) or "none"
         raise ContractTargetError(
@@ -188,8 +186,9 @@ def _installed_records(name: str) -> tuple[PluginManager, list[PluginRecord]]:
     return mgr, found
 
 
-def run_contract(target: str | Path, *, executors: list[str] | None = None) -> ContractReport:
-    """Run every contract rule on each executor of the plugin ``target``: a folder, a wheel, or an installed name."""
+def run_here(target: str | Path, *, executors: list[str] | None = None) -> ContractReport:
+    """Run every contract rule on each executor of the plugin ``target`` (a folder, a wheel, or an installed
+    name) in this process; :func:`modahub_hub.contract.run_contract` runs it in another interpreter."""
     report = ContractReport(target=str(target))
     path = Path(target)
     with tempfile.TemporaryDirectory(prefix="modahub-contract-") as tmp:
