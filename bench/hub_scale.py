@@ -15,9 +15,10 @@ targets are about: modahub install / pip install (target <= 1.2), install metada
 search (< 0.3 s).
 
 Run: ``.venv/bin/python bench/hub_scale.py [--plugins 100000] [--versions 5] [--legacy-plugins N]
-[--workdir DIR]`` (``--legacy-plugins`` builds the legacy registry at a smaller size when memory is
+[--workdir DIR] [--no-legacy]`` (``--legacy-plugins`` builds the legacy registry at a smaller size when memory is
 short; the report says which size each row had; ``--workdir`` keeps the generated hubs and venv, and
-a second run with the same folder measures them again without generating). Today's client caps a
+a second run with the same folder measures them again without generating, with this checkout's
+modahub reinstalled in the kept venv; ``--no-legacy`` leaves out the legacy rows). Today's client caps a
 registry at ``$MODAHUB_MAX_METADATA_BYTES`` (32 MiB): for the legacy rows the cap is raised to the
 registry's size, so that the comparison measures reading it rather than refusing it.
 """
@@ -205,14 +206,21 @@ def build_simple(folder: Path, plugins: list[dict], wheel: Path) -> None:
 
 
 def fresh_venv(tmp: Path, env: dict[str, str]) -> Path:
-    """A venv with modahub-core and modahub installed from wheels of this checkout (as users get them)."""
+    """A venv with modahub-core and modahub installed from wheels of this checkout (as users get them).
+
+    A venv kept from an earlier run (``--workdir``) gets this checkout's wheels again, so that it measures today's code.
+    """
     local = tmp / "local"
+    shutil.rmtree(local, ignore_errors=True)
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
     subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(local), str(ROOT / "core"), str(ROOT)],
                    check=True)
-    venv.create(tmp / "venv", with_pip=True)
     python = tmp / "venv" / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *map(str, local.glob("*.whl"))], check=True, env=env)
+    again = python.exists()
+    if not again:
+        venv.create(tmp / "venv", with_pip=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", *(["--force-reinstall", "--no-deps"] if again else []),
+                    *map(str, local.glob("*.whl"))], check=True, env=env)
     return tmp / "venv" / "bin"
 
 
@@ -240,6 +248,7 @@ def main() -> None:
     parser.add_argument("--legacy-plugins", type=int, default=None, help="size of the legacy registry (default: --plugins)")
     parser.add_argument("--rounds", type=int, default=3, help="warm runs per case (the median is reported)")
     parser.add_argument("--workdir", type=Path, help="keep the hubs and venv here (reused when already generated)")
+    parser.add_argument("--no-legacy", action="store_true", help="skip the legacy registry's rows (minutes each at 100k)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="modahub-scale-") as tmp_name:
         tmp = args.workdir.resolve() if args.workdir else Path(tmp_name)
@@ -254,8 +263,8 @@ def main() -> None:
         site = tmp / "site"
         names = plugin_names(args.plugins)
         if (site / "simple").is_dir():
-            print(f"reusing the hubs and venv generated in {tmp}", flush=True)
-            serve_and_report(args, tmp / "venv" / "bin", env, tmp, load_key(tmp / "keys" / "hub.key"), names)
+            print(f"reusing the hubs generated in {tmp}; reinstalling this checkout's modahub in its venv", flush=True)
+            serve_and_report(args, fresh_venv(tmp, env), env, tmp, load_key(tmp / "keys" / "hub.key"), names)
             return
         print("building a fresh venv with modahub (not timed)...", flush=True)
         bin_ = fresh_venv(tmp, env)
@@ -329,7 +338,7 @@ def report(args, bin_: Path, base: str, env: dict[str, str], counter: Counter, t
         measure("pip (PEP 503)", "install", state, pip, env)
         subprocess.run(uninstall, env=env)
     label = f"legacy ({legacy_size} plugins)"
-    for op, cmd in (("search", ["search", query, "--json"]), ("install", ["install", REAL])):
+    for op, cmd in () if args.no_legacy else (("search", ["search", query, "--json"]), ("install", ["install", REAL])):
         legacy_env = client(legacy, f"legacy-{op}", True)
         for state in ("cold", "warm"):  # nothing is cached: warm is a second run
             measure(label, op, state, [str(bin_ / "modahub"), *cmd, "--hub", legacy], legacy_env)

@@ -27,6 +27,7 @@ from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend
 from modahub_hub.hub.config import config_dir
 from modahub_hub.hub.tuf_layout import INDEX_TARGET, METADATA_DIR, STATUS_TARGET, TARGETS_DIR, raw_public
+from modahub_hub.hub.tuf_verified import SnapshotReuse
 
 URL_PREFIX = "modahub-hub:/"
 
@@ -161,7 +162,9 @@ class TufReader:
                 fetcher=self.fetcher,
                 bootstrap=bootstrap,
             )
+            reuse = SnapshotReuse(updater, folder)
             updater.refresh()
+            reuse.remember()
         except (RepositoryError, OSError) as exc:
             raise _tuf_errors(self.backend.hub_id, exc) from None
         except Exception as exc:  # DownloadError and tuf's other errors share no base we could name narrower
