@@ -12,8 +12,7 @@ from modahub import plugins
 from modahub.documents import Document
 from modahub.manifest import ManifestError, parse_manifest
 from modahub.payloads import Payload
-from modahub.pipeline import InputError, documents_from_paths
-from modahub.pipeline.inputs import modality_of
+from modahub_hub.inputs import InputError, documents_from_paths, modality_of
 
 CHEM_MANIFEST = """
 schema_version = 1

@@ -85,7 +85,7 @@ def progress_bar(enabled: bool) -> Iterator[Any]:
 def read_inputs(paths: tuple[Path, ...], texts: tuple[str, ...]) -> list[Any]:
     """Documents from files/folders/.jsonl and literal texts."""
     import modahub
-    from modahub.pipeline import InputError, documents_from_paths
+    from modahub_hub.inputs import InputError, documents_from_paths
 
     try:
         docs = documents_from_paths(paths)

@@ -23,10 +23,10 @@ from pydantic import BaseModel
 
 from modahub import modalities
 from modahub.executors import ExecutorError, Match
-from modahub.pipeline import App, InputError, PipelineError
-from modahub.pipeline.inputs import document_from_file
+from modahub.pipeline import App, PipelineError
 from modahub.pipeline.runner import persist
 from modahub.pipeline.steps import brief
+from modahub_hub.inputs import InputError, document_from_file
 from modahub_hub.serve.admission import Admission, BodyLimit, Refused
 from modahub_hub.serve.queue import Unavailable, WorkQueue
 from modahub_hub.serve.schemas import (

@@ -2,11 +2,10 @@
 
 from modahub.pipeline.app import App, AppSpec, ExecutorRef
 from modahub.pipeline.graph import Node, Pipeline, PipelineError, read_yaml
-from modahub.pipeline.inputs import InputError, documents_from_paths
 from modahub.pipeline.runner import LocalRunner, RunResult
 from modahub.pipeline.steps import INPUT, SEGMENTERS, Flow, Step
 
 __all__ = [
-    "INPUT", "SEGMENTERS", "App", "AppSpec", "ExecutorRef", "Flow", "InputError", "LocalRunner", "Node",
-    "Pipeline", "PipelineError", "RunResult", "Step", "documents_from_paths", "read_yaml",
+    "INPUT", "SEGMENTERS", "App", "AppSpec", "ExecutorRef", "Flow", "LocalRunner", "Node",
+    "Pipeline", "PipelineError", "RunResult", "Step", "read_yaml",
 ]

@@ -1,4 +1,5 @@
-"""Documents from files: the modality follows the file extension; ``.jsonl`` holds documents as JSON lines."""
+"""Documents from the files given to ``modahub run`` and ``serve``: the modality follows the file extension
+(built-in, or declared by a plugin's manifest); ``.jsonl`` holds documents as JSON lines."""
 
 from __future__ import annotations
 
