@@ -12,7 +12,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modahub.pipeline import App, PipelineError
+from modahub.pipeline import PipelineError
+from modahub_hub.appfile import read_app
 
 KEYS = ["name", "encoders", "index", "generators", "segmenters", "container", "serve", "uses", "with", "path",
         "words", "overlap", "delay", "network", "memory", "pids", "uri_dirs", "max_docs", "max_text_chars"]
@@ -56,7 +57,7 @@ def _outcome(tmp_path, text: str) -> None:
     path = tmp_path / "app.yml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
-        App.from_yaml(path)
+        read_app(path)
     except PipelineError as exc:
         assert len(str(exc)) < 4000, str(exc)[:200]
 
@@ -81,7 +82,7 @@ def test_app_files_with_random_yaml_syntax_give_an_app_or_a_pipeline_error(toys,
                                   "!!python/object/apply:os.system ['true']", "\ufeffencoders: []", "a: !!binary '%%%'"])
 def test_odd_app_files_give_a_pipeline_error(toys, tmp_path, text):
     with pytest.raises(PipelineError):
-        App.from_yaml(_write(tmp_path, text))
+        read_app(_write(tmp_path, text))
 
 
 def _write(tmp_path, text: str):
@@ -91,5 +92,5 @@ def _write(tmp_path, text: str):
 
 
 def test_the_fuzzer_reaches_valid_apps_too(toys, tmp_path):
-    app = App.from_yaml(_write(tmp_path, _dump({"encoders": [{"uses": "toy-text"}], "index": {"uses": "exact-index"}})))
+    app = read_app(_write(tmp_path, _dump({"encoders": [{"uses": "toy-text"}], "index": {"uses": "exact-index"}})))
     assert app.describe()["modalities"] == ["text"]

@@ -60,13 +60,17 @@ def test_app_folders_are_mounted_where_the_app_in_the_image_looks(tmp_path: Path
 
 
 def test_container_declaration_is_validated(tmp_path: Path, kit: SimpleNamespace) -> None:
-    app = App.from_yaml(kit.write_app(tmp_path / "ok", "container:\n  network: true\n  memory: 512m\n"))
+    from modahub_hub.appfile import read_app
+
+    app = read_app(kit.write_app(tmp_path / "ok", "container:\n  network: true\n  memory: 512m\n"))
     assert app.spec.container.network is True and app.spec.container.memory == "512m"
-    assert App.from_yaml(kit.write_app(tmp_path / "default")).spec.container.network is False
+    assert read_app(kit.write_app(tmp_path / "default")).spec.container.network is False
     with pytest.raises(PipelineError, match="container.memory"):
-        App.from_yaml(kit.write_app(tmp_path / "bad", "container:\n  memory: plenty\n"))
+        read_app(kit.write_app(tmp_path / "bad", "container:\n  memory: plenty\n"))
     with pytest.raises(PipelineError, match="container.ports"):
-        App.from_yaml(kit.write_app(tmp_path / "extra", "container:\n  ports: [80]\n"))
+        read_app(kit.write_app(tmp_path / "extra", "container:\n  ports: [80]\n"))
+    with pytest.raises(PipelineError, match="container"):  # core's schema knows no containers
+        App.from_yaml(kit.write_app(tmp_path / "core", "container:\n  network: true\n"))
 
 
 def test_users_and_targets() -> None:

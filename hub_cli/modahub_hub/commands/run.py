@@ -16,11 +16,12 @@ SHAPES = ("index", "search", "generate", "encode")
 
 def load_app(path: Path) -> Any:
     """Load and validate an app file, turning every user mistake into a :class:`UserError`."""
-    from modahub.pipeline import App, PipelineError
+    from modahub.pipeline import PipelineError
     from modahub.plugins import PluginError
+    from modahub_hub.appfile import read_app
 
     try:
-        return App.from_yaml(path)
+        return read_app(path)
     except (PipelineError, PluginError) as exc:
         raise UserError(str(exc)) from None
 

@@ -24,10 +24,11 @@ BASE_HINT = ("build it locally with scripts/docker-engine base-image (debootstra
 
 def read_app_spec(app_file: Path) -> Any:
     """The app file's validated schema (no plugin is imported)."""
-    from modahub.pipeline import AppSpec, PipelineError, read_yaml
+    from modahub.pipeline import PipelineError, read_yaml
+    from modahub_hub.appfile import AppFile
 
     try:
-        return AppSpec.model_validate(read_yaml(app_file))
+        return AppFile.model_validate(read_yaml(app_file))
     except PipelineError as exc:
         raise ContainerError(str(exc)) from None
     except ValueError as exc:

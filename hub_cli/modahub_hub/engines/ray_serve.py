@@ -74,10 +74,10 @@ class Writer:
     async def _started(self) -> Any:
         async with self._starting:
             if self._api is None:
-                from modahub.pipeline import App
+                from modahub_hub.appfile import read_app
                 from modahub_hub.serve import create_app
 
-                api = create_app(App.from_yaml(self.app_file), queue=self.queue)
+                api = create_app(read_app(self.app_file), queue=self.queue)
                 lifespan = api.router.lifespan_context(api)
                 await lifespan.__aenter__()  # warm-up queued first; on exit: finish the work, save the index
                 self._api, self._lifespan = api, lifespan
@@ -121,10 +121,10 @@ class AppReplica:
         self.app_file, self.queue, self.writer = app_file, queue, writer
 
     def __serve_build_asgi_app__(self) -> Any:
-        from modahub.pipeline import App
+        from modahub_hub.appfile import read_app
         from modahub_hub.serve import create_app
 
-        app = App.from_yaml(self.app_file)
+        app = read_app(self.app_file)
         api = create_app(app, queue=self.queue)
         index = app.indexer()
         if index is None:

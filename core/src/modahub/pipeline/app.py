@@ -14,10 +14,6 @@ An app file (``app.yml``)::
     segmenters:
       - uses: text-passages
         with: {words: 64}
-    container:                     # for `modahub serve --docker` (optional; these are the defaults)
-      network: false               # true: host network, served on 127.0.0.1
-      memory: 2g
-      pids: 256
     serve:                         # what an HTTP request may do (optional; these are the defaults)
       uri_dirs: []                 # folders whose files documents may name by uri (none: no uri at all)
       max_request_bytes: 67108864  # body, or all uploaded files together
@@ -62,16 +58,6 @@ class ExecutorRef(BaseModel):
         return self.name or self.uses
 
 
-class ContainerSpec(BaseModel):
-    """How ``modahub serve --docker`` runs the app; the defaults are the safe ones."""
-
-    model_config = ConfigDict(extra="forbid")
-    network: bool = Field(default=False, description="give the container the host network, served on 127.0.0.1; "
-                                                      "default: no network at all")
-    memory: str = Field(default="2g", pattern=r"^[0-9]+[bkmg]?$", description="memory limit, e.g. 512m or 4g")
-    pids: int = Field(default=256, ge=16, description="most processes and threads in the container")
-
-
 class ServeSpec(BaseModel):
     """What ``modahub serve`` lets a request do; the defaults are the safe ones (requests come from anyone)."""
 
@@ -89,7 +75,7 @@ class ServeSpec(BaseModel):
 
 
 class AppSpec(BaseModel):
-    """The app file's schema."""
+    """The app file's schema (a tool that reads more sections subclasses it: see :meth:`App.from_yaml`)."""
 
     model_config = ConfigDict(extra="forbid")
     name: str = "app"
@@ -97,8 +83,12 @@ class AppSpec(BaseModel):
     index: ExecutorRef | None = None
     generators: list[ExecutorRef] = Field(default_factory=list)
     segmenters: list[ExecutorRef] = Field(default_factory=list)
-    container: ContainerSpec = Field(default_factory=ContainerSpec)
     serve: ServeSpec = Field(default_factory=ServeSpec)
+
+
+def _details(exc: ValidationError) -> str:
+    return "; ".join(f"{brief('.'.join(str(p) for p in e['loc']), 120) or '(top)'}: {brief(e['msg'])}"
+                     for e in exc.errors()[:10])
 
 
 class App:
@@ -110,9 +100,7 @@ class App:
             try:
                 spec = AppSpec.model_validate(spec)
             except ValidationError as exc:
-                details = "; ".join(f"{brief('.'.join(str(p) for p in e['loc']), 120) or '(top)'}: {brief(e['msg'])}"
-                                    for e in exc.errors()[:10])
-                raise PipelineError(f"{source}: invalid app: {details}") from None
+                raise PipelineError(f"{source}: invalid app: {_details(exc)}") from None
         self.spec = spec
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         self._executors: dict[str, Any] = {}
@@ -128,13 +116,17 @@ class App:
             self.pipeline("generate", generator=gen.step_name)
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> App:
-        """Load an app file; relative ``path`` parameters resolve against its folder."""
+    def from_yaml(cls, path: str | Path, *, schema: type[AppSpec] = AppSpec) -> App:
+        """Load an app file validated by ``schema``; relative ``path`` parameters resolve against its folder."""
         path = Path(path)
         data = read_yaml(path)
         if not isinstance(data, Mapping):
             raise PipelineError(f"{path}: an app file is a mapping with encoders, index, generators, segmenters")
-        return cls(data, base_dir=path.resolve().parent, source=str(path))
+        try:
+            spec = schema.model_validate(data)
+        except ValidationError as exc:
+            raise PipelineError(f"{path}: invalid app: {_details(exc)}") from None
+        return cls(spec, base_dir=path.resolve().parent, source=str(path))
 
     @property
     def name(self) -> str:
