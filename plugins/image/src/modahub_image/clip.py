@@ -1,36 +1,25 @@
 """``clip-image`` and ``clip-text``: the image and text towers of a CLIP model whose weights you provide.
 
-Weights come from a local folder or a Hugging Face repo id at a pinned 40-hex revision, through
-:func:`modahub.weights.resolve_weights` (sha256 pins verified, pickled files refused). The folder
-holds ``config.json`` (a CLIP or CLIP-vision config), one or more ``*.safetensors`` files and,
-optionally, ``preprocessor_config.json``. The space is named after the model and revision, so only
-encoders of the same CLIP model (its two towers) share it; the dimension is the model's
-``projection_dim``.
+Weights as in :mod:`modahub_image.pretrained` (local folder or pinned Hugging Face revision,
+verified safetensors). The folder holds ``config.json`` (a CLIP, CLIP-vision or CLIP-text config),
+``*.safetensors`` and, optionally, ``preprocessor_config.json`` and the tokenizer files. Only the
+two towers of the same CLIP model share a space.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from modahub.documents import Document
-from modahub.executors import Encoder
-from modahub.weights import WeightsError, resolve_weights
+from modahub.weights import WeightsError
 from modahub_image.pixels import document_pixels
+from modahub_image.pretrained import PretrainedTower
 
 _TOWER_PREFIXES = ("vision_model.", "visual_projection.")
 _TEXT_PREFIXES = ("text_model.", "text_projection.")
-
-
-def clip_space(model: str | Path, revision: str | None) -> str:
-    """The space name of a CLIP model: ``clip:<repo id or folder name>@<revision or 'local'>``."""
-    source = Path(model).expanduser()
-    name = source.resolve().name if source.is_dir() else str(model)
-    return f"clip:{name}@{revision or 'local'}"
 
 
 def to_rgb(pixels: np.ndarray) -> np.ndarray:
@@ -43,28 +32,11 @@ def to_rgb(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-class _ClipTower(Encoder):
-    """What the CLIP towers share: verified weights folder, space named after the model, dim from its config."""
+class _ClipTower(PretrainedTower):
+    """The CLIP towers: the space is ``clip:<model>@<revision>``; the contract runs on a tiny random CLIP."""
 
+    family = "clip"
     _config_types: tuple[str, ...] = ("clip",)
-
-    def __init__(
-        self,
-        model: str | Path,
-        revision: str | None = None,
-        sha256: Mapping[str, str] | None = None,
-        space: str | None = None,
-        batch_size: int = 16,
-        device: str = "cpu",
-    ) -> None:
-        self.model_source, self.revision = str(model), revision
-        self.sha256 = dict(sha256 or {})
-        self.space = space or clip_space(model, revision)
-        self.batch_size, self.device = batch_size, device
-        self._folder: Path | None = None
-        self._dim: int | None = None
-        self._model: Any = None
-        self._processor: Any = None
 
     @classmethod
     def contract_params(cls, workdir: Path) -> dict[str, Any]:
@@ -72,50 +44,6 @@ class _ClipTower(Encoder):
         from modahub_image.tiny import tiny_clip
 
         return {"model": str(tiny_clip(workdir / "tiny-clip"))}
-
-    def folder(self) -> Path:
-        """The verified local folder of the weights (fetched once; no torch import)."""
-        if self._folder is None:
-            folder = resolve_weights(self.model_source, revision=self.revision, sha256=self.sha256)
-            if not (folder / "config.json").is_file():
-                raise WeightsError(f"{self.name}: {folder} has no config.json; save the model with save_pretrained()")
-            if not any(folder.glob("*.safetensors")):
-                raise WeightsError(
-                    f"{self.name}: no *.safetensors weights file in {folder}; save the model with "
-                    "save_pretrained(..., safe_serialization=True)"
-                )
-            self._folder = folder
-        return self._folder
-
-    def _config(self) -> dict[str, Any]:
-        return json.loads((self.folder() / "config.json").read_text(encoding="utf-8"))
-
-    @property  # type: ignore[override]
-    def dim(self) -> int:
-        """The model's ``projection_dim`` (read from config.json)."""
-        if self._dim is None:
-            config = self._config()
-            if config.get("model_type") not in self._config_types or "projection_dim" not in config:
-                raise WeightsError(
-                    f"{self.name}: {self.folder()}/config.json is not a CLIP config with a projection_dim "
-                    f"(model_type {config.get('model_type')!r})"
-                )
-            self._dim = int(config["projection_dim"])
-        return self._dim
-
-    def _tower(self, prefixes: tuple[str, ...], model: Any) -> Any:
-        """``model`` (a tower of the CLIP) with the weights under ``prefixes`` loaded from the folder, in eval mode."""
-        from safetensors.torch import load_file
-
-        folder, state = self.folder(), {}
-        for path in sorted(folder.glob("*.safetensors")):
-            state.update({k: v for k, v in load_file(str(path)).items() if k.startswith(prefixes)})
-        missing, _ = model.load_state_dict(state, strict=False)
-        if missing:
-            raise WeightsError(
-                f"{self.name}: weights in {folder} lack {len(missing)} tensors of the CLIP {prefixes[0][:-1]}, e.g. {missing[0]}"
-            )
-        return model.eval().to(self.device)
 
 
 class ClipImageEncoder(_ClipTower):
