@@ -1,6 +1,6 @@
 """``clap-audio`` and ``clap-text``: the audio and text towers of a CLAP model whose weights you provide.
 
-Weights as in :mod:`modahub_image.pretrained` (a local folder or a pinned Hugging Face revision,
+Weights as in :class:`modahub_image.PretrainedTower` (a local folder or a pinned Hugging Face revision,
 sha256-verified safetensors): ``config.json`` (a CLAP config), ``*.safetensors``,
 ``preprocessor_config.json`` (the CLAP feature extractor) and the tokenizer files. Sounds are mixed
 to mono and resampled to the feature extractor's rate; a sound longer than its ``max_length_s`` is
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from modahub_image.pretrained import PretrainedTower
+from modahub_image import PretrainedTower
 
 from modahub.documents import Document
 from modahub.executors import ExecutorError
