@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import modahub
@@ -177,9 +178,74 @@ def test_fitting_executors_come_from_manifests_without_importing_plugins(kit):
     assert out[1] == "False"
 
 
-def test_a_text_index_cannot_take_vectors(toys):
-    with pytest.raises(PipelineError) as err:
-        Pipeline().add("text", "toy-text").add("recipes", "recipe-index", needs=["text"]).build()
-    msg = str(err.value)
-    assert "step 'recipes' (recipe-index): not a vector index" in msg
-    assert "exact-index (indexer)" in msg.split("fit: ")[1] and "recipe-index" not in msg.split("fit: ")[1]
+def test_a_text_index_is_a_pipeline_step_like_any_other(toys, tmp_path):
+    """Kind text-indexer: generated documents go in, text queries search it; no encoder involved."""
+    shared: dict = {}
+    making = Pipeline(executors=shared).add("draw", "toy-draw").add(
+        "recipes", "recipe-index", {"path": str(tmp_path / "recipes")}, needs=["draw"])
+    made = LocalRunner(making).run(["a seven", "a three"], n=2, seed=1).documents
+    assert len(made) == 4 and len(shared["recipes"]) == 4
+    searching = Pipeline(executors=shared).add("recipes", "recipe-index", op="search")
+    result = LocalRunner(searching).run([modahub.text("seven", id="q")], k=5)
+    assert {m.id for m in result.matches[0]} == {d.id for d in made if d.provenance.prompt == "a seven"}
+    with pytest.raises(ExecutorError, match="not a text document; a text index is queried by words"):
+        LocalRunner(searching).run([modahub.image(np.zeros((2, 2, 1), np.uint8), id="img")])
+
+
+def test_a_third_party_segmenter_is_declared_in_a_manifest(modahub_tmp_plugin):
+    """Kind segmenter from a plugin: resolved through the registry, run before the encoders, contract-tested."""
+    from modahub.plugins import manager
+    from modahub.testing import SegmenterContract  # noqa: F401 (the class the plugin's own tests subclass)
+    from modahub.testing.rules import Subject, rules_for, run_rule
+
+    modahub_tmp_plugin("sentences", SENTENCES_CODE, SENTENCES_MANIFEST)
+    cls = manager().executor_class("sentences")
+    assert cls.kind == "segmenter"
+    results = [run_rule(r, Subject(cls)) for r in rules_for("segmenter")]
+    assert [r.status for r in results] == ["passed"] * len(results), [r.message for r in results]
+    out = LocalRunner(Pipeline().add("split", "sentences")).run([modahub.text("One. Two. Three", id="t", tags={"a": 1})])
+    assert [(d.id, d.payload.text, d.tags["a"]) for d in out.documents] == [("t.0", "One", 1), ("t.1", "Two", 1),
+                                                                            ("t.2", "Three", 1)]
+
+
+@pytest.mark.parametrize(("change", "rule", "says"), [
+    ("tags=doc.tags", "segment-pieces", "lost its parent's tags"),
+    ('id=f"{doc.id}.{i}"', "segment-pieces", "piece ids repeat"),
+    ('id=f"{doc.id}.{i}"', "segment-determinism", "a fresh instance gave different pieces"),
+])
+def test_the_segmenter_contract_catches_a_broken_segmenter(modahub_tmp_plugin, change, rule, says):
+    from modahub.plugins import manager
+    from modahub.testing.rules import Subject, get_rule, run_rule
+
+    broken = {"tags=doc.tags": "tags={}", 'id=f"{doc.id}.{i}"': 'id=f"p{i}"' if rule == "segment-pieces"
+              else 'id=f"{doc.id}.{i}.{id(self)}"'}[change]
+    modahub_tmp_plugin("sentences", SENTENCES_CODE.replace(change, broken), SENTENCES_MANIFEST)
+    result = run_rule(get_rule(rule), Subject(manager().executor_class("sentences")))
+    assert result.status == "failed" and says in result.message, result.message
+
+
+SENTENCES_MANIFEST = """
+[[executors]]
+name = "sentences"
+kind = "segmenter"
+modalities = ["text"]
+"""
+
+SENTENCES_CODE = '''
+from modahub import Document, Segmenter, hookimpl
+
+
+class Sentences(Segmenter):
+    name = "sentences"
+    modalities = ("text",)
+
+    def _segment(self, doc):
+        parts = [p.strip() for p in doc.payload.load().text.split(".") if p.strip()] or [doc.payload.text]
+        return [Document(id=f"{doc.id}.{i}", modality="text", payload={"text": p}, tags=doc.tags)
+                for i, p in enumerate(parts)]
+
+
+@hookimpl
+def register_executors(register):
+    register(Sentences)
+'''

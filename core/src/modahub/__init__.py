@@ -29,7 +29,8 @@ _EXPORTS = {
     "hookimpl": "modahub.hookspecs",
     "ModahubError": "modahub.errors",
     "PluginError": "modahub.plugins",
-    "TextIndexer": "modahub.textindex",
+    "TextIndexer": "modahub.executors",
+    "Segmenter": "modahub.executors",
     "RecipeError": "modahub.recipes",
     "regenerate": "modahub.recipes",
 }
@@ -44,7 +45,9 @@ if TYPE_CHECKING:
         Generator,
         Indexer,
         Match,
+        Segmenter,
         SpaceMismatchError,
+        TextIndexer,
         check_same_space,
     )
     from modahub.hookspecs import hookimpl  # noqa: F401
@@ -52,7 +55,6 @@ if TYPE_CHECKING:
     from modahub.payloads import Payload  # noqa: F401
     from modahub.plugins import PluginError  # noqa: F401
     from modahub.recipes import RecipeError, regenerate  # noqa: F401
-    from modahub.textindex import TextIndexer  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
@@ -67,6 +69,10 @@ def load(name: str, *, kind: Literal["encoder"], **params: Any) -> Encoder: ...
 @overload
 def load(name: str, *, kind: Literal["indexer"], **params: Any) -> Indexer: ...
 @overload
+def load(name: str, *, kind: Literal["text-indexer"], **params: Any) -> TextIndexer: ...
+@overload
+def load(name: str, *, kind: Literal["segmenter"], **params: Any) -> Segmenter: ...
+@overload
 def load(name: str, *, kind: Literal["generator"], **params: Any) -> Generator: ...
 @overload
 def load(name: str, *, kind: None = None, **params: Any) -> Executor: ...
@@ -75,7 +81,7 @@ def load(name: str, *, kind: None = None, **params: Any) -> Executor: ...
 def load(name: str, *, kind: str | None = None, **params: Any) -> Executor:
     """Instantiate the executor registered as ``name`` with ``params`` (imports its plugin only).
 
-    With ``kind`` ("encoder", "indexer" or "generator") the result is typed as that interface and an
+    With ``kind`` ("encoder", "indexer", "text-indexer", "segmenter" or "generator") the result is typed as that interface and an
     executor of another kind is refused.
     """
     from modahub.executors import ExecutorError

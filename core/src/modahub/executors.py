@@ -1,4 +1,4 @@
-"""The three executor interfaces: Encoder, Indexer, Generator.
+"""The executor interfaces, one per kind: Encoder, Indexer, TextIndexer, Segmenter, Generator.
 
 Constructors are cheap; heavy state (weights) is loaded in :meth:`Executor.warm_up`, which the
 public methods call on first use. The public methods check their inputs and outputs and call the
@@ -22,7 +22,8 @@ from modahub.errors import ModahubInputError
 if TYPE_CHECKING:
     from typing import Self
 
-Kind = Literal["encoder", "indexer", "generator"]
+Kind = Literal["encoder", "indexer", "text-indexer", "segmenter", "generator"]
+KINDS: tuple[Kind, ...] = ("encoder", "indexer", "text-indexer", "segmenter", "generator")
 Filter = dict[str, Any]
 """Tag filter: every key must equal the value (or be one of the values, when a list is given)."""
 
@@ -259,6 +260,10 @@ class Store(Executor):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @abstractmethod
+    def search_documents(self, queries: Sequence[Document], k: int = 10, filter: Filter | None = None) -> list[list[Match]]:
+        """The ``k`` best matches for each query document, best first: what a pipeline's search step calls."""
+
     def _save(self) -> None:
         """Write what is not on disk yet; the default suits indexes that write through on every call."""
 
@@ -306,11 +311,83 @@ class Indexer(Store):
         self.warm_up()
         return self._search(q, k, filter)
 
+    def search_documents(self, queries: Sequence[Document], k: int = 10, filter: Filter | None = None) -> list[list[Match]]:
+        """Search with the embeddings of encoded query documents."""
+        missing = [q.id for q in queries if q.embedding is None]
+        if missing:
+            raise ExecutorError(f"{self.name}: query {missing[0]!r} has no embedding; encode the queries first")
+        return self.search(np.stack([q.embedding for q in queries if q.embedding is not None]), k=k, filter=filter)
+
     @abstractmethod
     def _add(self, docs: list[Document]) -> None: ...
 
     @abstractmethod
     def _search(self, queries: np.ndarray, k: int, filter: Filter | None) -> list[list[Match]]: ...
+
+
+class TextIndexer(Store):
+    """Kind ``text-indexer``: stores documents as they are and ranks them against words (e.g. BM25).
+
+    It has no embedding space: documents go in with :meth:`add` and are found with
+    :meth:`search_text`; persistence at ``path`` as for every :class:`Store`.
+    """
+
+    kind: ClassVar[Kind] = "text-indexer"
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+
+    def add(self, docs: Sequence[Document]) -> None:
+        """Add (or replace, by id) documents."""
+        self.check_modalities(docs)
+        self.warm_up()
+        self._add(list(docs))
+
+    def search_text(self, query: str, k: int = 10, filter: Filter | None = None) -> list[Match]:
+        """The ``k`` best matches for ``query``, best first; documents sharing no word with it are left out."""
+        if not isinstance(query, str) or not query.strip():
+            raise ExecutorError(f"{self.name}: the query must be non-empty text, got {query!r}")
+        if k <= 0:
+            raise ExecutorError(f"{self.name}: k must be positive, got {k}")
+        self.warm_up()
+        return self._search_text(query, k, filter)
+
+    def search_documents(self, queries: Sequence[Document], k: int = 10, filter: Filter | None = None) -> list[list[Match]]:
+        """Search with the text of text query documents."""
+        wrong = [q.id for q in queries if q.modality != "text"]
+        if wrong:
+            raise ExecutorError(f"{self.name}: query {wrong[0]!r} is not a text document; a text index is queried by words")
+        return [self.search_text(str(getattr(q.payload.load(), "text", "")), k, filter) for q in queries]
+
+    @abstractmethod
+    def _add(self, docs: list[Document]) -> None: ...
+
+    @abstractmethod
+    def _search_text(self, query: str, k: int, filter: Filter | None) -> list[Match]: ...
+
+
+class Segmenter(Executor):
+    """Kind ``segmenter``: splits documents into pieces before encoding (passages, scenes, windows).
+
+    A segmenter reads the documents of its ``modalities`` (``*``: every modality, passing through
+    unchanged those it does not split). A piece's id is unique and the same on every run, and it
+    keeps its parent's tags.
+    """
+
+    kind: ClassVar[Kind] = "segmenter"
+    batch_size: int = 256
+
+    def segment(self, doc: Document) -> list[Document]:
+        """The pieces of ``doc`` (``[doc]`` when there is nothing to split)."""
+        self.check_modalities([doc])
+        self.warm_up()
+        pieces = self._segment(doc)
+        if not pieces or not all(isinstance(p, Document) for p in pieces):
+            raise ExecutorError(f"{self.name}: segmenting {doc.id!r} gave no documents; return at least [doc]")
+        return pieces
+
+    @abstractmethod
+    def _segment(self, doc: Document) -> list[Document]: ...
 
 
 class Generator(Executor):

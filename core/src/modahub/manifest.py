@@ -32,7 +32,7 @@ class ExecutorSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(description="registry name, unique across plugins, e.g. 'minilm-text'")
-    kind: Literal["encoder", "indexer", "generator"]
+    kind: Literal["encoder", "indexer", "text-indexer", "segmenter", "generator"]
     modalities: list[str] = Field(min_length=1, description="accepted modalities ('*' for any)")
     space: str | None = Field(
         default=None, description="embedding space of an encoder; omit (with dim) when set by parameters, e.g. a model id"

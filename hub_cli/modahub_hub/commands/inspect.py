@@ -77,7 +77,8 @@ def _spec_json(record: Any, spec: Any) -> dict[str, Any]:
 
 @click.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--kind", type=click.Choice(["encoder", "indexer", "generator"]), help="Only this kind.")
+@click.option("--kind", type=click.Choice(["encoder", "indexer", "text-indexer", "segmenter", "generator"]),
+              help="Only this kind.")
 @click.option("--modality", help="Only executors accepting this modality.")
 def list_executors(as_json: bool, kind: str | None, modality: str | None) -> None:
     """Executors of installed plugins, read from their manifests (no plugin code runs)."""

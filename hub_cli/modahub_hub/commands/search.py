@@ -11,7 +11,8 @@ from modahub_hub.output import emit_json, print_table
 @click.command("search")
 @click.argument("query", required=False, default="")
 @click.option("--modality", help="Only plugins accepting this modality.")
-@click.option("--kind", type=click.Choice(["encoder", "indexer", "generator"]), help="Only plugins with this kind of executor.")
+@click.option("--kind", type=click.Choice(["encoder", "indexer", "text-indexer", "segmenter", "generator"]),
+              help="Only plugins with this kind of executor.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @hub_option
 @trust_option

@@ -1,7 +1,7 @@
 """The pipeline: a DAG of named steps, built in Python or loaded from YAML, validated at build time.
 
-Executors resolve only through the plugin registry (``modahub.plugins.manager()``) or the
-built-in segmenters; never through import paths. :meth:`Pipeline.build` instantiates every step
+Executors resolve only through the plugin registry (``modahub.plugins.manager()``) or core's
+own segmenter; never through import paths. :meth:`Pipeline.build` instantiates every step
 (constructors are cheap; weights load on first use) and checks that modalities, spaces and
 dimensions line up. A :class:`PipelineError` names the step, what it expected, what it got, and the
 installed executors that would fit.
@@ -23,6 +23,9 @@ from pydantic import ValidationError
 from modahub.errors import ModahubInputError
 from modahub.pipeline.fits import fits_hint
 from modahub.pipeline.steps import INPUT, SEGMENTERS, Flow, Step, brief
+
+INDEX_KINDS = ("indexer", "text-indexer")
+"""Kinds whose steps ``add`` (the default) or ``search`` (``op``)."""
 
 
 class PipelineError(ModahubInputError):
@@ -244,22 +247,15 @@ class Pipeline:
 
     @staticmethod
     def _resolve(step: Step) -> type:
-        """The executor class of a step: a built-in segmenter or a registry name, nothing else."""
+        """The executor class of a step: one of core's own or a registry name, nothing else."""
         if step.uses in SEGMENTERS:
             return SEGMENTERS[step.uses]
-        from modahub.executors import Indexer
         from modahub.plugins import PluginError, UnknownExecutorError, manager
 
         try:
-            cls = manager().executor_class(step.uses)
+            return manager().executor_class(step.uses)
         except (UnknownExecutorError, PluginError) as exc:
             raise PipelineError(f"{step.label()}: {exc}") from None
-        if cls.kind == "indexer" and not issubclass(cls, Indexer):
-            raise PipelineError(
-                f"{step.label()}: not a vector index (it is searched by words and has no embedding space), so "
-                "it cannot hold encoded documents; use it beside the pipeline" + fits_hint("indexer", exclude=step.uses)
-            )
-        return cls
 
     def _node(self, step: Step, inputs: list[str], flows: list[Flow]) -> Node:
         for flow in flows:
@@ -268,7 +264,7 @@ class Pipeline:
                     f"{step.label()}: cannot read search results from {flow.origin()}; a search step ends a pipeline"
                 )
         cls_kind = self._kind_of(step)
-        if step.op is not None and cls_kind != "indexer":
+        if step.op is not None and cls_kind not in INDEX_KINDS:
             raise PipelineError(f"{step.label()}: 'op' applies to index steps only; a {cls_kind} has one operation")
         if cls_kind == "generator":
             return self._generator_node(step, inputs)
@@ -277,6 +273,8 @@ class Pipeline:
                 raise PipelineError(f"{step.label()}: expected documents; got {flow.describe()} from {flow.origin()}")
         if cls_kind == "indexer":
             return self._index_node(step, inputs, flows)
+        if cls_kind == "text-indexer":
+            return self._text_index_node(step, inputs, flows)
         executor = self._instantiate(step)
         for flow in flows:
             if flow.embedded:
@@ -344,6 +342,14 @@ class Pipeline:
             return Node(step, executor, inputs, Flow("matches", step.name))
         kept = None if any(f.modalities is None for f in flows) else frozenset().union(*(f.modalities or () for f in flows))
         return Node(step, executor, inputs, Flow("docs", step.name, kept, want_space, want_dim))
+
+    def _text_index_node(self, step: Step, inputs: list[str], flows: list[Flow]) -> Node:
+        """A text index stores documents as they come (embedded or not) and is searched by text documents."""
+        executor = self._instantiate(step)
+        if step.op == "search":
+            return Node(step, executor, inputs, Flow("matches", step.name))
+        kept = None if any(f.modalities is None for f in flows) else frozenset().union(*(f.modalities or () for f in flows))
+        return Node(step, executor, inputs, Flow("docs", step.name, kept))
 
     def _check_input(self, nodes: dict[str, Node]) -> str:
         roots = [n for n in nodes.values() if INPUT in n.inputs]

@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from modahub.documents import Document
 from modahub.executors import ExecutorError, Filter, Match, Store
 from modahub.pipeline.graph import Node, Pipeline
@@ -23,7 +21,6 @@ Key = tuple[int, ...]
 Item = tuple[Key, Any]
 ProgressFn = Callable[[str, int, int], None]
 """``progress(step_name, done, total)``, called after every batch."""
-
 
 @dataclass
 class RunResult:
@@ -35,12 +32,10 @@ class RunResult:
     outputs: dict[str, list[Item]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
-
 def _batches(items: list[Item], size: int) -> Iterator[list[Item]]:
     size = max(int(size), 1)
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
 
 def check_documents(pipe: Pipeline, docs: Sequence[Any]) -> None:
     """Refuse an empty input, a non-document, or a document of a modality no first step of ``pipe`` takes."""
@@ -55,7 +50,6 @@ def check_documents(pipe: Pipeline, docs: Sequence[Any]) -> None:
             raise ExecutorError(
                 f"document {i} (id {doc.id!r}) has modality {doc.modality!r}; pipeline {pipe.name!r} accepts {accepted}"
             )
-
 
 class LocalRunner:
     """Run ``pipeline`` in this process; ``progress`` gets (step, done, total) after each batch."""
@@ -138,8 +132,7 @@ class LocalRunner:
     def _search(self, node: Node, items: list[Item], k: int, filter: Filter | None) -> list[Item]:
         out: list[Item] = []
         for batch in _batches(items, node.executor.batch_size):
-            vectors = np.stack([doc.embedding for _, doc in batch])
-            found = node.executor.search(vectors, k=k, filter=filter)
+            found = node.executor.search_documents([doc for _, doc in batch], k=k, filter=filter)
             out.extend((key, (doc, hits)) for (key, doc), hits in zip(batch, found, strict=True))
             self._tick(node, len(out), len(items))
         return out
@@ -166,7 +159,6 @@ class LocalRunner:
         docs = sorted((it for s in sinks if s.op != "search" for it in outputs[s.step.name]), key=lambda it: it[0])
         result.documents = [doc for _, doc in docs]
         return result
-
 
 def persist(index: Store) -> None:
     """Save an index that keeps its data at a path (every index may need it, e.g. exact-index)."""

@@ -1,4 +1,4 @@
-"""Pipeline steps, the typed flows between them, and the built-in segmenters.
+"""Pipeline steps, the typed flows between them, and the built-in segmenter.
 
 A :class:`Step` names an executor by its registry name (``uses``) with parameters (``with`` in
 YAML). What travels along an edge is described by a :class:`Flow`: documents (of some modalities,
@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 import reprlib
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modahub.documents import Document
+from modahub.executors import ExecutorError, Segmenter
 
 _STEP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 INPUT = "input"
@@ -91,27 +92,6 @@ class Flow:
         return "the pipeline input" if self.source == INPUT else f"step {self.source!r}"
 
 
-class Segmenter:
-    """A built-in step that splits documents of ``splits`` modalities before encoding (no plugin needed).
-
-    It reads documents of every modality and passes the others through unchanged, so that it can
-    sit between the input and all of an app's encoders.
-    """
-
-    name: ClassVar[str]
-    kind: ClassVar[str] = "segmenter"
-    modalities: ClassVar[tuple[str, ...]] = ("*",)
-    splits: ClassVar[tuple[str, ...]]
-    batch_size: int = 256
-
-    def segment(self, doc: Document) -> list[Document]:
-        """The pieces of ``doc`` (``[doc]`` for a modality it does not split)."""
-        return self._split(doc) if doc.modality in self.splits else [doc]
-
-    def _split(self, doc: Document) -> list[Document]:
-        raise NotImplementedError
-
-
 class TextPassages(Segmenter):
     """Split long texts into passages of ``words`` words (overlapping by ``overlap``).
 
@@ -120,14 +100,16 @@ class TextPassages(Segmenter):
     """
 
     name = "text-passages"
-    splits = ("text",)
+    modalities = ("*",)
 
     def __init__(self, words: int = 64, overlap: int = 0) -> None:
         if words <= 0 or not 0 <= overlap < words:
-            raise ValueError(f"text-passages: need words > 0 and 0 <= overlap < words, got words={words}, overlap={overlap}")
+            raise ExecutorError(f"text-passages: need words > 0 and 0 <= overlap < words, got words={words}, overlap={overlap}")
         self.words, self.overlap = int(words), int(overlap)
 
-    def _split(self, doc: Document) -> list[Document]:
+    def _segment(self, doc: Document) -> list[Document]:
+        if doc.modality != "text":
+            return [doc]
         tokens = (doc.payload.load().text or "").split()  # type: ignore[attr-defined]
         if len(tokens) <= self.words:
             return [doc]
@@ -145,4 +127,5 @@ class TextPassages(Segmenter):
 
 
 SEGMENTERS: dict[str, type[Segmenter]] = {TextPassages.name: TextPassages}
-"""Built-in segmenters by name; every other ``uses`` resolves through the plugin registry."""
+"""Core's own executors by name (no plugin needed); every other ``uses`` resolves through the plugin registry,
+where third parties declare segmenters of their own (kind ``segmenter``)."""

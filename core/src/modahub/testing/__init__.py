@@ -1,7 +1,8 @@
 """modahub.testing: the executor contract kit for plugin authors.
 
-- :class:`EncoderContract`, :class:`IndexerContract`, :class:`GeneratorContract`: pytest classes to
-  subclass in a plugin's tests (one test per contract rule).
+- :class:`EncoderContract`, :class:`IndexerContract`, :class:`TextIndexerContract`,
+  :class:`SegmenterContract`, :class:`GeneratorContract`: pytest classes to subclass in a plugin's
+  tests (one test per contract rule), one per executor kind.
 - :func:`sample_documents`: deterministic documents of any modality.
 - :func:`assert_vectors_close`, :func:`assert_same_hits`: compare results across processes and
   engines within a stated tolerance (:mod:`modahub.testing.compare`).
@@ -19,6 +20,8 @@ _EXPORTS = {
     "EncoderContract": "modahub.testing.contracts",
     "IndexerContract": "modahub.testing.contracts",
     "GeneratorContract": "modahub.testing.contracts",
+    "TextIndexerContract": "modahub.testing.contracts",
+    "SegmenterContract": "modahub.testing.contracts",
     "ContractViolation": "modahub.testing.rules",
     "RuleResult": "modahub.testing.rules",
     "Subject": "modahub.testing.rules",
@@ -34,7 +37,13 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from modahub.testing.compare import assert_same_hits, assert_vectors_close  # noqa: F401
-    from modahub.testing.contracts import EncoderContract, GeneratorContract, IndexerContract  # noqa: F401
+    from modahub.testing.contracts import (  # noqa: F401
+        EncoderContract,
+        GeneratorContract,
+        IndexerContract,
+        SegmenterContract,
+        TextIndexerContract,
+    )
     from modahub.testing.rules import RULES, ContractViolation, RuleResult, Subject, check, rules_for  # noqa: F401
     from modahub.testing.samples import sample_documents  # noqa: F401
     from modahub.testing.tmp_plugin import TmpPlugin, write_plugin  # noqa: F401

@@ -101,12 +101,24 @@ class IndexerContract(_Contract):
     kind = "indexer"
 
 
+class TextIndexerContract(_Contract):
+    """The text-indexer contract: add/count, word search, delete, tag filters, persistence."""
+
+    kind = "text-indexer"
+
+
+class SegmenterContract(_Contract):
+    """The segmenter contract: pieces with unique ids that keep their parent's tags, determinism, modality errors."""
+
+    kind = "segmenter"
+
+
 class GeneratorContract(_Contract):
     """The generator contract: output modality, provenance, seeded determinism, regeneration from provenance."""
 
     kind = "generator"
 
 
-for _contract in (EncoderContract, IndexerContract, GeneratorContract):
+for _contract in (EncoderContract, IndexerContract, TextIndexerContract, SegmenterContract, GeneratorContract):
     for _r in rules_for(_contract.kind):
         setattr(_contract, "test_" + _r.id.replace("-", "_"), _rule_test(_r))

@@ -19,14 +19,22 @@ import numpy as np
 
 from modahub.documents import Document, Provenance
 from modahub.errors import ModahubVerificationError
-from modahub.executors import Encoder, Executor, ExecutorError, Generator, Indexer, matches_filter
+from modahub.executors import (
+    Encoder,
+    Executor,
+    ExecutorError,
+    Generator,
+    Indexer,
+    Segmenter,
+    TextIndexer,
+    matches_filter,
+)
 from modahub.manifest import ExecutorSpec
 from modahub.payloads import TextPayload
 from modahub.reading import TEXT_TAG, ReadingEncoder
 from modahub.testing import fresh
 from modahub.testing.compare import assert_vectors_close
 from modahub.testing.samples import sample_documents
-from modahub.textindex import TextIndexer
 
 BATCH = 5
 INDEX_SPACE, INDEX_DIM = "modahub-contract", 8
@@ -54,8 +62,8 @@ class Subject:
 
     @property
     def kind(self) -> str:
-        """The rule set: the executor's kind, or ``text-indexer`` for a :class:`TextIndexer`."""
-        return "text-indexer" if issubclass(self.cls, TextIndexer) else self.cls.kind
+        """The rule set: the executor's kind."""
+        return self.cls.kind
 
     @property
     def prompts(self) -> list[str]:
@@ -502,6 +510,61 @@ def _text_persistence(subject: Subject) -> None:
     _expect(found == {d.id for d in docs[1:]}, rid, f"reopened index finds {sorted(found)} by the shared word")
     reopened.close()
     third.close()
+
+
+# --- segmenters ----------------------------------------------------------------------------
+
+
+def _tagged_samples(subject: Subject, seed: int) -> list[Document]:
+    """Sample documents of every modality the segmenter reads (text for ``*``), each with tags of its own."""
+    mods = [m for m in subject.cls.modalities if m != "*"] or ["text"]
+    docs = [d for m in mods for d in subject.samples(m, 3, seed)]
+    return [d.model_copy(update={"tags": {"origin": "contract", "n": i}}) for i, d in enumerate(docs)]
+
+
+def _pieces(rule_id: str, segmenter: Segmenter, docs: list[Document]) -> list[list[Document]]:
+    try:
+        return [segmenter.segment(doc) for doc in docs]
+    except Exception as exc:
+        raise _violation(rule_id, f"segment() raised {type(exc).__name__}: {exc}") from exc
+
+
+@rule("segmenter", "segment-pieces",
+      "segment(doc) gives documents with ids unique across a batch, each keeping its parent's tags")
+def _segment_pieces(subject: Subject) -> None:
+    rid = "segment-pieces"
+    docs = _tagged_samples(subject, 30)
+    pieces = _pieces(rid, subject.make(), docs)
+    ids = [p.id for group in pieces for p in group]
+    _expect(len(ids) == len(set(ids)), rid, f"piece ids repeat: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
+    for doc, group in zip(docs, pieces, strict=True):
+        for piece in group:
+            lost = {k: v for k, v in doc.tags.items() if piece.tags.get(k) != v}
+            _expect(not lost, rid, f"piece {piece.id!r} of {doc.id!r} lost its parent's tags {lost}")
+
+
+@rule("segmenter", "segment-determinism", "the same documents give the same pieces, again and from a fresh instance")
+def _segment_determinism(subject: Subject) -> None:
+    rid = "segment-determinism"
+    docs = _tagged_samples(subject, 31)
+    first, again = subject.make(), subject.make()
+    runs = [_pieces(rid, seg, docs) for seg in (first, first, again)]
+    shapes = [[[(p.id, p.modality, _payload(p)) for p in group] for group in run] for run in runs]
+    _expect(shapes[0] == shapes[1], rid, "segmenting the same documents twice gave different pieces")
+    _expect(shapes[0] == shapes[2], rid, "a fresh instance gave different pieces for the same documents")
+
+
+@rule("segmenter", "segment-rejects-wrong-modality", "a document of a modality it does not read raises ExecutorError")
+def _segment_rejects(subject: Subject) -> None:
+    rid = "segment-rejects-wrong-modality"
+    if "*" in subject.cls.modalities:
+        return
+    other = next(m for m in ("text", "image", "audio", "timeseries") if m not in subject.cls.modalities)
+    try:
+        subject.make().segment(sample_documents(other, 1, 32)[0])
+    except ExecutorError:
+        return
+    raise _violation(rid, f"a {other} document was accepted; declared modalities are {list(subject.cls.modalities)}")
 
 
 # --- generators ----------------------------------------------------------------------------

@@ -9,9 +9,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from modahub.documents import Document, Provenance, TagValue
-from modahub.executors import ExecutorError, Filter, Match, matches_filter
+from modahub.executors import ExecutorError, Filter, Match, TextIndexer, matches_filter
 from modahub.recipes import regenerate
-from modahub.textindex import TextIndexer
 from modahub_recipe_index.bm25 import BM25
 
 _FILE = "recipes.jsonl"
