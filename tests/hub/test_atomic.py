@@ -13,22 +13,22 @@ from pathlib import Path
 import pytest
 from hub_wheels import publish_unchecked
 
+from modahub.files import sha256_file
 from modahub_hub.hub.backends import FolderBackend
 from modahub_hub.hub.client import Hub
 from modahub_hub.hub.publish import init_hub, update
 from modahub_hub.hub.trust import load_verified
-from modahub_hub.hub.wheels import file_sha256
 
 PUBLISH = """
 import sys, time
 import modahub_hub.hub.backends as backends
 delay = float(sys.argv[4])
 if delay:
-    real = backends.write_atomic
+    real = backends.atomic_write
     def slow(path, data):
         time.sleep(delay)
         real(path, data)
-    backends.write_atomic = slow
+    backends.atomic_write = slow
 from modahub_hub.hub.publish import publish
 publish(sys.argv[1], sys.argv[2], key=sys.argv[3], owner="acme", contract=False)
 """
@@ -44,10 +44,10 @@ def assert_consistent(hub_dir: Path) -> int:
     registry = load_verified(FolderBackend(hub_dir))
     for plugin in registry.plugins.values():
         for entry in plugin.versions.values():
-            assert file_sha256(hub_dir / entry.artifact.url) == entry.artifact.sha256
+            assert sha256_file(hub_dir / entry.artifact.url) == entry.artifact.sha256
     for page in (hub_dir / "simple").glob("*/index.html"):
         for href, digest in re.findall(r'href="([^"#]+)#sha256=([0-9a-f]{64})"', page.read_text()):
-            assert file_sha256(page.parent / href) == digest
+            assert sha256_file(page.parent / href) == digest
     return registry.version
 
 

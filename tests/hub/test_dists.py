@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from hub_wheels import make_wheel
 
+from modahub.files import sha256_file
 from modahub_hub.hub import HubError
 from modahub_hub.hub.build import build_wheel
 from modahub_hub.hub.dists import rebuild_bundled_hub, write_pip_index
 from modahub_hub.hub.registry import Registry
-from modahub_hub.hub.wheels import file_sha256
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,7 @@ def test_an_unchanged_plugin_rebuilds_to_the_same_bytes(tmp_path):
     for path in source.rglob("*.py"):
         path.chmod(0o664)  # another umask
     second = build_wheel(source, tmp_path / "two")
-    assert file_sha256(first) == file_sha256(second)
+    assert sha256_file(first) == sha256_file(second)
 
 
 def _rebuild(root: Path, wheels: list[Path], key: Path) -> bool:
@@ -53,11 +53,11 @@ def test_the_bundled_hub_rebuild_keeps_published_bytes_and_refuses_a_changed_whe
     assert _rebuild(root, [alpha], key)  # a new key and no hub yet: made anew
     registry = Registry.from_bytes((root / "registry.json").read_bytes(), source="registry.json")
     first = registry.version
-    published = file_sha256(root / "hub" / "artifacts" / alpha.name)
+    published = sha256_file(root / "hub" / "artifacts" / alpha.name)
     assert (root / "bundled_hub.pub").read_text().strip() == json.loads((root / "registry.json").read_text())["keys"][0]["public"]
 
     assert not _rebuild(root, [_repack(alpha, tmp_path / "repacked")], key)  # same files: nothing to do
-    assert file_sha256(root / "hub" / "artifacts" / alpha.name) == published
+    assert sha256_file(root / "hub" / "artifacts" / alpha.name) == published
 
     changed = make_wheel(tmp_path / "changed", "modahub-alpha", summary="changed code, same version")
     before = (root / "registry.json").read_bytes()
@@ -74,7 +74,7 @@ def test_the_bundled_hub_rebuild_keeps_published_bytes_and_refuses_a_changed_whe
     assert _rebuild(root, [alpha, beta], other_key)
     registry = Registry.from_bytes((root / "registry.json").read_bytes(), source="registry.json")
     assert registry.version > first + 1 and sorted(registry.plugins["modahub-alpha"].versions) == ["0.1.0", "0.2.0"]
-    assert file_sha256(root / "hub" / "artifacts" / alpha.name) == published
+    assert sha256_file(root / "hub" / "artifacts" / alpha.name) == published
 
 
 def test_the_pip_index_serves_extra_wheels_beside_the_hub_and_leaves_out_quarantined_plugins(hub_dir, key, wheel, tmp_path):
@@ -95,7 +95,7 @@ def test_the_pip_index_serves_extra_wheels_beside_the_hub_and_leaves_out_quarant
     assert 'data-yanked="broken &lt;build&gt;">modahub_alpha-0.2.0' in alpha
     assert "modahub_alpha-0.1.0-py3-none-any.whl#sha256=" in alpha and alpha.count("data-yanked") == 1
     core = (simple / "modahub-core" / "index.html").read_text()
-    assert f"../../dists/{tool.name}#sha256={file_sha256(tool)}" in core
+    assert f"../../dists/{tool.name}#sha256={sha256_file(tool)}" in core
     assert (simple.parent / "dists" / tool.name).is_file()
     assert "modahub-bad" not in (hub_dir / "simple" / "index.html").read_text()  # the hub's own simple/ too
     assert ".whl" not in (hub_dir / "simple" / "modahub-bad" / "index.html").read_text()

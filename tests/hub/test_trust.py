@@ -142,9 +142,9 @@ def test_registry_schema_shipped_with_the_bundled_hub_is_current():
 
 
 def test_the_bundled_hub_verifies_with_the_key_shipped_in_modahub(tmp_path):
+    from modahub.files import sha256_file
     from modahub_hub.hub.client import Hub
     from modahub_hub.hub.trust import bundled_hub_path
-    from modahub_hub.hub.wheels import file_sha256
 
     root = Path(__file__).resolve().parents[2]
     hub = Hub.open()  # no --hub, no configured hub: the bundled one, found as package data
@@ -153,7 +153,7 @@ def test_the_bundled_hub_verifies_with_the_key_shipped_in_modahub(tmp_path):
     assert "modahub-exact-index" in hub.registry.plugins
     for plugin in hub.registry.plugins.values():
         for entry in plugin.versions.values():
-            assert file_sha256(root / entry.artifact.url) == entry.artifact.sha256
+            assert sha256_file(root / entry.artifact.url) == entry.artifact.sha256
 
 
 def _someone_else(monkeypatch, tmp_path) -> None:

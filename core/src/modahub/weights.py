@@ -9,7 +9,6 @@ huggingface_hub is imported only when a repo id is resolved (extra ``modahub-cor
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -20,26 +19,17 @@ from pathlib import Path
 
 from modahub.documents import WeightsPin
 from modahub.errors import ModahubInputError
+from modahub.files import sha256_file
 
 PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib"})
 """File endings of pickle-based weight formats (PyTorch, joblib); refused whatever they hold."""
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _REPO_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$")
-_CHUNK = 1 << 20
 
 
 class WeightsError(ModahubInputError):
     """Weights are missing, unpinned, altered, or in a refused (pickle-based) format."""
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _is_pickle_stream(head: bytes) -> bool:

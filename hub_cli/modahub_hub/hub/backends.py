@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
+from modahub.files import atomic_write
 from modahub_hub.hub import REGISTRY_FILE, HubError
-from modahub_hub.hub.config import locked, write_atomic
+from modahub_hub.hub.config import locked
 from modahub_hub.hub.limits import check_declared, copy_capped, metadata_limit, read_capped
 
 Progress = Callable[[int], None]
@@ -130,7 +131,7 @@ class FolderBackend(Backend):
                 tmp.chmod(0o644)
                 os.replace(tmp, target)
             else:
-                write_atomic(target, content)
+                atomic_write(target, content)
 
     def _make_dirs(self, folder: Path) -> None:
         """Create ``folder`` and its missing parents world-readable (0755), whatever the umask."""

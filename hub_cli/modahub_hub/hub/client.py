@@ -15,12 +15,13 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 
+from modahub.files import sha256_file
 from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend, Progress, open_backend
 from modahub_hub.hub.config import read_config
 from modahub_hub.hub.registry import PluginEntry, Registry, VersionEntry, check_wheel_filename, normalize
 from modahub_hub.hub.trust import bundled_hub_path, load_verified
-from modahub_hub.hub.wheels import CORE_DIST, file_sha256
+from modahub_hub.hub.wheels import CORE_DIST
 
 ProgressFactory = Callable[[str, int], AbstractContextManager[Progress]]
 
@@ -128,7 +129,7 @@ class Hub:
                 raise HubError(
                     f"size check failed: {art.filename} is {size} bytes, the registry says {art.size}; nothing installed"
                 )
-            digest = file_sha256(tmp)
+            digest = sha256_file(tmp)
             if not hmac.compare_digest(digest, art.sha256):
                 raise HubError(
                     f"sha256 check failed: {art.filename} hashes to {digest}, the signed registry says {art.sha256}; "

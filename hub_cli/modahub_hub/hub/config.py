@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from modahub.files import atomic_write
 
 CONFIG_ENV = "MODAHUB_CONFIG_DIR"
 KEY_ENV = "MODAHUB_HUB_KEY"
@@ -42,25 +43,6 @@ def default_key_path() -> Path:
 def default_owner_key_path() -> Path:
     """The publisher's owner key (TUF hubs) when ``--owner-key`` is not given."""
     return Path(os.environ.get(OWNER_KEY_ENV) or config_dir() / "keys" / "owner.key")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part.
-
-    The file is 0644 whatever the umask (hub files must be readable by a web server running as another user).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o644)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @contextmanager
@@ -96,7 +78,7 @@ def updating(name: str):
     with locked(config_dir() / f".{name}.lock"):
         data = _read_json(name)
         yield data
-        write_atomic(config_dir() / name, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+        atomic_write(config_dir() / name, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
 
 
 def read_config() -> dict[str, Any]:

@@ -132,7 +132,7 @@ def check_wheel_file(path: Path, installed: dict[str, md.Distribution]) -> list[
 
 def restrict_record(dist: md.Distribution, keep: list[str]) -> None:
     """Rewrite ``dist``'s RECORD so that it lists only the entries ``keep``: all that pip uninstall may delete."""
-    from modahub_hub.hub.config import write_atomic
+    from modahub.files import atomic_write
 
     record = next((f for f in dist.files or [] if str(f) in keep and PurePosixPath(str(f)).name == "RECORD"), None)
     if record is None:
@@ -144,7 +144,7 @@ def restrict_record(dist: md.Distribution, keep: list[str]) -> None:
     for row in csv.reader(io.StringIO(record_path.read_text(encoding="utf-8"))):
         if row and row[0] in allowed:
             writer.writerow(row)
-    write_atomic(record_path, out.getvalue().encode())
+    atomic_write(record_path, out.getvalue().encode())
 
 
 def _record_rows(data: bytes) -> list[str]:

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from modahub.files import sha256_file
 from modahub_hub.hub import HubError
 from modahub_hub.hub.build import build_wheel
 from modahub_hub.hub.config import CONFIG_ENV
 from modahub_hub.hub.layout import IndexFile, simple_pages
 from modahub_hub.hub.registry import REGISTRY_FILE, Registry, normalize
-from modahub_hub.hub.wheels import file_sha256, inspect_wheel
+from modahub_hub.hub.wheels import inspect_wheel
 
 TOOLS = ("modahub-core", "modahub")
 BUNDLED_PUB = Path("hub_cli", "modahub_hub", "hub", "bundled_hub.pub")
@@ -47,7 +48,7 @@ def _record(wheel: Path) -> bytes:
 
 def same_files(a: Path, b: Path) -> bool:
     """Whether two wheels hold the same files with the same contents (their RECORDs agree), whatever the zip metadata."""
-    return file_sha256(a) == file_sha256(b) or _record(a) == _record(b)
+    return sha256_file(a) == sha256_file(b) or _record(a) == _record(b)
 
 
 def _dist_name(wheel: Path) -> str:
@@ -71,7 +72,7 @@ def write_pip_index(hub_root: Path, wheels: list[Path], dest: Path) -> Path:
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(wheel, dest / rel)
         info = _metadata(wheel)
-        extra.append(IndexFile(_dist_name(wheel), wheel.name, rel, file_sha256(wheel), info))
+        extra.append(IndexFile(_dist_name(wheel), wheel.name, rel, sha256_file(wheel), info))
     for path, data in simple_pages(registry, extra):
         (dest / path).parent.mkdir(parents=True, exist_ok=True)
         (dest / path).write_bytes(data)

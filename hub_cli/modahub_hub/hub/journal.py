@@ -64,9 +64,9 @@ class Journal:
 
 
 def _write(journal: Journal) -> None:
-    from modahub_hub.hub.config import write_atomic
+    from modahub.files import atomic_write
 
-    write_atomic(txn_dir() / "journal.json", json.dumps(asdict(journal), indent=1).encode())
+    atomic_write(txn_dir() / "journal.json", json.dumps(asdict(journal), indent=1).encode())
 
 
 def _read() -> Journal | None:
@@ -182,7 +182,7 @@ def _finish_forward(journal: Journal) -> None:
 
 
 def _set_lock(journal: Journal, text: str | None) -> None:
-    from modahub_hub.hub.config import write_atomic
+    from modahub.files import atomic_write
 
     if not journal.lock_path:
         return
@@ -190,7 +190,7 @@ def _set_lock(journal: Journal, text: str | None) -> None:
     if text is None:
         path.unlink(missing_ok=True)
     elif not path.is_file() or path.read_text(encoding="utf-8") != text:
-        write_atomic(path, text.encode())
+        atomic_write(path, text.encode())
 
 
 def rollback(journal: Journal) -> list[str]:

@@ -24,7 +24,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from modahub_hub.hub.config import write_atomic
+from modahub.files import atomic_write
 
 RECORD = "snapshot.verified"
 
@@ -61,7 +61,7 @@ class SnapshotReuse:
         """Record the snapshot whose signatures this run checked, if the timestamp pins it."""
         if self.verified is None or not _pinned(self.trusted, None, self.verified):
             return
-        write_atomic(self.record, json.dumps({"root_version": self.trusted.root.version, "sha256": self.verified}).encode())
+        atomic_write(self.record, json.dumps({"root_version": self.trusted.root.version, "sha256": self.verified}).encode())
 
 
 def _pinned(trusted: Any, data: bytes | None, digest: str) -> bool:

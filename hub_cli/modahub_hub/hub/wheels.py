@@ -9,7 +9,6 @@ own (:mod:`~modahub_hub.hub.confine`) and that no data file can run code (:mod:`
 from __future__ import annotations
 
 import configparser
-import hashlib
 import re
 import zipfile
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from modahub.files import sha256_file
 from modahub.manifest import MANIFEST_FILE, Manifest, ManifestError, parse_manifest
 from modahub_hub.hub import HubError
 from modahub_hub.hub.confine import check_wheel_layout
@@ -47,14 +47,6 @@ class WheelInfo:
     manifest: Manifest
     sha256: str
     size: int
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_text(zf: zipfile.ZipFile, name: str, where: Path) -> str:
@@ -126,7 +118,7 @@ def inspect_wheel(path: Path) -> WheelInfo:
         requires_core=_core_range(dependencies, path),
         entry_point=f"{ep_name} = {ep_value.strip()}",
         manifest=manifest,
-        sha256=file_sha256(path),
+        sha256=sha256_file(path),
         size=path.stat().st_size,
     )
 
