@@ -1,4 +1,4 @@
-"""Document validation, JSON round trips and the binary array form."""
+"""Document validation and JSON round trips."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 import modahub
 from modahub import Document
-from modahub.arrays import dumps_array, loads_array
 
 GOOD = {
     "text": {"text": "a red bicycle"},
@@ -96,17 +95,6 @@ def test_chunks_nest_documents_of_other_modalities() -> None:
     )
     back = Document.from_json(video.to_json())
     assert back.chunks[0].modality == "image" and back.chunks[0].tags == {"t": 0.0}
-
-
-def test_binary_form_is_exact_and_pickle_free() -> None:
-    array = np.random.default_rng(1).normal(size=(50, 384)).astype(np.float32)
-    blob = dumps_array(array)
-    assert b"pickle" not in blob and blob[:4] == b"MHA1"
-    assert np.array_equal(loads_array(blob), array)
-    with pytest.raises(ValueError, match="bad magic"):
-        loads_array(b"\x80\x04" + blob)
-    with pytest.raises(ValueError, match="needs"):
-        loads_array(blob[:-4])
 
 
 def test_payloads_load_lazily_from_files(tmp_path) -> None:

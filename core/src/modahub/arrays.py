@@ -1,19 +1,15 @@
-"""Numpy arrays inside pydantic models: exact JSON form and a pickle-free binary form.
+"""Numpy arrays inside pydantic models, in an exact JSON form.
 
 JSON form: ``{"dtype": "float32", "shape": [2, 3], "data": "<base64 of C-order bytes>"}``
-(little-endian), so a round trip gives back the identical array.
-
-Binary form (for bulk arrays, e.g. many embeddings): ``MHA1`` magic, a little-endian uint32
-header length, a JSON header ``{"dtype", "shape"}`` and the raw bytes. No pickle anywhere.
+(little-endian), so a round trip gives back the identical array. Bulk arrays on disk (an index's
+vectors) use numpy's own format: ``np.save(..., allow_pickle=False)`` and ``np.load(..., allow_pickle=False)``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
-import struct
 from typing import Annotated, Any
 
 import numpy as np
@@ -22,7 +18,6 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 ALLOWED_DTYPES = frozenset(
     {"bool", "uint8", "int8", "uint16", "int16", "int32", "int64", "uint32", "float16", "float32", "float64"}
 )
-_MAGIC = b"MHA1"
 MAX_NDIM = 32
 
 
@@ -87,26 +82,6 @@ def coerce_array(value: Any) -> np.ndarray:
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError("the array holds NaN or infinite values; only finite numbers are accepted")
     return array
-
-
-def dumps_array(array: np.ndarray) -> bytes:
-    """Binary form of one array: magic, header length, JSON header, raw little-endian bytes."""
-    _check_dtype(array.dtype)
-    header = json.dumps({"dtype": array.dtype.name, "shape": list(array.shape)}).encode()
-    body = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
-    return _MAGIC + struct.pack("<I", len(header)) + header + body
-
-
-def loads_array(blob: bytes) -> np.ndarray:
-    """Inverse of :func:`dumps_array`; raises ``ValueError`` on anything malformed."""
-    if blob[:4] != _MAGIC:
-        raise ValueError("not a modahub binary array (bad magic bytes)")
-    (length,) = struct.unpack("<I", blob[4:8])
-    try:
-        header = json.loads(blob[8 : 8 + length])
-        return _from_bytes(header["dtype"], header["shape"], blob[8 + length :])
-    except (KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise ValueError("malformed modahub binary array header") from exc
 
 
 NDArray = Annotated[

@@ -67,3 +67,14 @@ def test_save_and_reopen(tmp_path):
         len(ExactIndexer("other", 8, tmp_path / "ix"))
     with pytest.raises(ExecutorError, match="no path"):
         ExactIndexer("s", 8).save()
+
+
+def test_saved_vectors_are_a_pickle_free_npy_file_and_a_pickled_one_is_refused(tmp_path):
+    index = ExactIndexer("s", 8, tmp_path / "ix")
+    index.add(make_docs(5, 8))
+    index.save()
+    saved = np.load(tmp_path / "ix" / "vectors.npy", allow_pickle=False)
+    assert saved.dtype == np.float32 and saved.shape == (5, 8)
+    np.save(tmp_path / "ix" / "vectors.npy", np.array([object()] * 5), allow_pickle=True)
+    with pytest.raises(ValueError, match="pickle"):
+        len(ExactIndexer("s", 8, tmp_path / "ix"))

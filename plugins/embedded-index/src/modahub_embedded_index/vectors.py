@@ -19,8 +19,6 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from modahub.arrays import dumps_array, loads_array
-
 _IP = faiss.METRIC_INNER_PRODUCT
 _BLOCK = 65_536  # rows gathered at once for a filtered exact search
 _SCORES_PER_BLOCK = 1 << 24  # query × row scores held at once (64 MiB of float32)
@@ -193,9 +191,9 @@ class HnswVectors(Vectors):
         """Write the graph, its row ids and parameters into a new ``folder``, each file synced to disk."""
         folder.mkdir()
         faiss.write_index(self.graph, str(folder / "graph.faiss"))
-        (folder / "rowids.mha").write_bytes(dumps_array(self.rowids))
+        np.save(folder / "rowids.npy", self.rowids, allow_pickle=False)
         (folder / "params.json").write_text(json.dumps({**self.params, "dim": self.dim}))
-        for name in ("graph.faiss", "rowids.mha", "params.json", "."):
+        for name in ("graph.faiss", "rowids.npy", "params.json", "."):
             fd = os.open(folder / name, os.O_RDONLY)
             try:
                 os.fsync(fd)
@@ -210,7 +208,7 @@ class HnswVectors(Vectors):
         if params != {**self.params, "dim": self.dim}:
             raise ValueError(f"snapshot {folder} was built with {params}, not {self.params} (dim {self.dim})")
         graph = faiss.read_index(str(folder / "graph.faiss"))
-        rowids = loads_array((folder / "rowids.mha").read_bytes())
+        rowids = np.load(folder / "rowids.npy", allow_pickle=False)
         if graph.ntotal != rowids.size or graph.d != self.dim:
             raise ValueError(f"snapshot {folder} is inconsistent: {graph.ntotal} vectors, {rowids.size} row ids")
         graph.hnsw.efConstruction = self.params["ef_construction"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -9,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from modahub.arrays import dumps_array, loads_array
 from modahub.documents import Document
 from modahub.executors import Filter, Indexer, Match, SpaceMismatchError, matches_filter
 
-_VECTORS, _DOCS, _META = "vectors.mha", "documents.jsonl", "meta.json"
+_VECTORS, _DOCS, _META = "vectors.npy", "documents.jsonl", "meta.json"
 _SCORES_PER_BLOCK = 1 << 24  # query × document scores computed at once (64 MiB of float32)
 
 
@@ -49,7 +49,7 @@ class ExactIndexer(Indexer):
                 f"{self.name}: the index saved at {self.path} holds space {meta['space']!r} with dim {meta['dim']}, "
                 f"but was opened as space {self.space!r} with dim {self.dim}; open it with those, or use another path"
             )
-        self._matrix = loads_array((self.path / _VECTORS).read_bytes())
+        self._matrix = np.load(self.path / _VECTORS, allow_pickle=False)
         with (self.path / _DOCS).open(encoding="utf-8") as lines:
             self._docs = [Document.model_validate_json(line) for line in lines]
         for doc, vector in zip(self._docs, self._matrix, strict=True):
@@ -62,8 +62,10 @@ class ExactIndexer(Indexer):
         self.path.mkdir(parents=True, exist_ok=True)
         docs = "".join(d.model_dump_json(exclude={"embedding"}) + "\n" for d in self._docs)
         meta = json.dumps({"space": self.space, "dim": self.dim, "count": len(self._docs)})
+        vectors = io.BytesIO()
+        np.save(vectors, self._vectors, allow_pickle=False)
         staged = Path(tempfile.mkdtemp(dir=self.path, prefix=".save-"))
-        for name, data in ((_VECTORS, dumps_array(self._vectors)), (_DOCS, docs.encode()), (_META, meta.encode())):
+        for name, data in ((_VECTORS, vectors.getvalue()), (_DOCS, docs.encode()), (_META, meta.encode())):
             with open(staged / name, "wb") as fh:
                 fh.write(data)
                 fh.flush()
