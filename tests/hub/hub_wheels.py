@@ -5,8 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import tomllib
 import zipfile
 from pathlib import Path
+
+EXACT_INDEX = Path(__file__).resolve().parents[2] / "plugins" / "exact-index"
+EXACT_INDEX_VERSION = tomllib.loads((EXACT_INDEX / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+"""The version of plugins/exact-index, the real plugin the hub tests publish."""
 
 PLUGIN_PY = '''from modahub.hookspecs import hookimpl
 

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hub_wheels import publish_unchecked
+from hub_wheels import EXACT_INDEX_VERSION, publish_unchecked
 
 from modahub_hub.hub.publish import init_hub, publish
 
@@ -33,7 +33,7 @@ def _round_trip(venv, hub: str, env: dict[str, str]) -> None:
     venv.run("modahub", "install", "modahub-exact-index", "--hub", hub, env=env | {"PIP_NO_INDEX": "1"})
     assert "exact-index" in _executors(venv, env)
     lock = (Path(env["MODAHUB_CONFIG_DIR"]) / "plugins.lock").read_text()
-    assert "modahub-exact-index==0.1.1  # hub=" in lock
+    assert f"modahub-exact-index=={EXACT_INDEX_VERSION}  # hub=" in lock
     venv.run("modahub", "uninstall", "modahub-exact-index", env=env)
     assert "exact-index" not in _executors(venv, env)
     assert "modahub-exact-index" not in (Path(env["MODAHUB_CONFIG_DIR"]) / "plugins.lock").read_text()

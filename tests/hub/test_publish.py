@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hub_wheels import publish_unchecked
+from hub_wheels import EXACT_INDEX_VERSION, publish_unchecked
 
 from modahub_hub.cli import cli
 from modahub_hub.hub import HubError
@@ -121,10 +121,10 @@ def test_cli_publish_errors_go_to_stderr_without_traceback(hub_dir, key, exact_i
     runner = CliRunner()
     path = exact_index_wheel
     ok = runner.invoke(cli, ["publish", str(path), "--hub", str(hub_dir), "--key", str(key.path)])
-    assert ok.exit_code == 0 and "published modahub_exact_index-0.1.1" in ok.output
+    assert ok.exit_code == 0 and f"published modahub_exact_index-{EXACT_INDEX_VERSION}" in ok.output
     again = runner.invoke(cli, ["publish", str(path), "--hub", str(hub_dir), "--key", str(key.path)])
     assert again.exit_code == 1
-    assert "Error: modahub-exact-index 0.1.1 is already published" in again.stderr and "Traceback" not in again.stderr
+    assert f"Error: modahub-exact-index {EXACT_INDEX_VERSION} is already published" in again.stderr and "Traceback" not in again.stderr
 
 
 def test_exact_index_folder_publishes_from_source(hub_dir, key, exact_index_wheel):
@@ -147,7 +147,7 @@ def test_a_plugin_folder_given_as_a_relative_path_builds(monkeypatch, tmp_path):
 
     monkeypatch.chdir(Path(__file__).resolve().parents[2] / "plugins")
     wheel = build_wheel(Path("exact-index"), tmp_path)
-    assert wheel.name == "modahub_exact_index-0.1.1-py3-none-any.whl"
+    assert wheel.name == f"modahub_exact_index-{EXACT_INDEX_VERSION}-py3-none-any.whl"
 
 
 def test_non_ascii_author_and_summary_publish_and_show_on_every_page(hub_dir, key, wheel):
