@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "modahub"
 STRICT_ENV = "MODAHUB_STRICT_PLUGINS"
 LOAD_ENV = "MODAHUB_LOAD_PLUGINS"
-Status = Literal["available", "loaded", "broken", "disabled"]
+PluginStatus = Literal["available", "loaded", "broken", "disabled"]
 
 
 class PluginError(ModahubError, RuntimeError):
@@ -52,7 +52,7 @@ class PluginRecord:
     version: str
     module: str
     manifest: Manifest | None = None
-    status: Status = "available"
+    status: PluginStatus = "available"
     error: str | None = None
     fix: str | None = None
     executors: dict[str, type[Executor]] = field(default_factory=dict)

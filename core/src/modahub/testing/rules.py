@@ -39,7 +39,7 @@ from modahub.testing.samples import sample_documents
 BATCH = 5
 INDEX_SPACE, INDEX_DIM = "modahub-contract", 8
 PROMPTS = ["a quiet harbor at dawn", "copper lattice in the rain"]
-Status = Literal["passed", "failed"]
+RuleStatus = Literal["passed", "failed"]
 
 
 class ContractViolation(ModahubVerificationError, AssertionError):
@@ -114,7 +114,7 @@ class RuleResult:
 
     executor: str
     rule: str
-    status: Status
+    status: RuleStatus
     message: str = ""
     seconds: float = 0.0
 
