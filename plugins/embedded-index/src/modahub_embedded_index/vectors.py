@@ -8,6 +8,7 @@ rises with the position, so a row id is found with a binary search. Scores are i
   for the top k; deleting compacts the matrix.
 - :class:`HnswVectors` is approximate: a ``faiss.IndexHNSWFlat`` graph. Deleted vectors stay in the
   graph as tombstones that searches skip; the graph is saved to a snapshot folder and loaded back.
+  Before a search the graph's memory is moved to huge pages where Linux allows (``pages.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+
+from modahub_embedded_index.pages import buffers, use_huge_pages
 
 _IP = faiss.METRIC_INNER_PRODUCT
 _BLOCK = 65_536  # rows gathered at once for a filtered exact search
@@ -134,6 +137,8 @@ class HnswVectors(Vectors):
         self.count = 0
         self._bitmap: tuple[np.ndarray, faiss.IDSelectorBitmap] | None = None
         self.dirty = False
+        self._paged: tuple[tuple[int, int], ...] = ()
+        """The graph buffers last given huge pages (a buffer that grew or moved since is advised again)."""
 
     def _live_at(self, positions: np.ndarray) -> np.ndarray:
         return self.live[positions]
@@ -181,6 +186,8 @@ class HnswVectors(Vectors):
         if subset is not None and subset.size <= self.exact_below:
             return exact_search(queries, self.matrix(), k, subset)
         k = min(k, self.count if subset is None else subset.size)
+        if self._paged != buffers(self.graph):
+            self._paged = use_huge_pages(self.graph)
         params = faiss.SearchParametersHNSW(efSearch=max(ef_search, k))
         selector = self._selector(subset)
         if selector is not None:
