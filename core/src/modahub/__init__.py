@@ -1,6 +1,7 @@
 """modahub-core: typed multimodal documents, executor interfaces and plugin discovery.
 
 Names are imported lazily so that ``import modahub`` stays cheap (the CLI imports it on start).
+The stable API is ``__all__`` plus the modules and names that docs/api.md lists (tests/test_api.py).
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ _EXPORTS = {
     "RULES": "modahub.testing.rules",
     "check": "modahub.testing.rules",
     "rules_for": "modahub.testing.rules",
+    "get_rule": "modahub.testing.rules",
+    "run_rule": "modahub.testing.rules",
     "sample_documents": "modahub.testing.samples",
     "assert_same_hits": "modahub.testing.compare",
     "assert_vectors_close": "modahub.testing.compare",
@@ -44,7 +46,16 @@ if TYPE_CHECKING:
         SegmenterContract,
         TextIndexerContract,
     )
-    from modahub.testing.rules import RULES, ContractViolation, RuleResult, Subject, check, rules_for  # noqa: F401
+    from modahub.testing.rules import (  # noqa: F401
+        RULES,
+        ContractViolation,
+        RuleResult,
+        Subject,
+        check,
+        get_rule,
+        rules_for,
+        run_rule,
+    )
     from modahub.testing.samples import sample_documents  # noqa: F401
     from modahub.testing.tmp_plugin import TmpPlugin, write_plugin  # noqa: F401
 
