@@ -93,7 +93,7 @@ def check_wheel_layout(zf: zipfile.ZipFile, dist: str, version: str, *, where: s
             problems.append(f"{top!r} would run code at every Python start-up")
         elif stem in HUB_TOP_LEVEL:
             problems.append(f"{top!r} is modahub's own package")
-    info = f"{re.sub(r'[-_.]+', '_', dist)}-{version}.dist-info"
+    info = f"{normalize(dist).replace('-', '_')}-{version}.dist-info"
     ep_name = next((n for n in zf.namelist() if n.lower() == f"{info}/entry_points.txt".lower()), None)
     if ep_name:
         scripts |= _scripts_of(zf.read(ep_name).decode("utf-8", "replace"), where)
