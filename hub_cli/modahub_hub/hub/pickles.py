@@ -30,10 +30,13 @@ import zipfile
 import zlib
 from pathlib import PurePosixPath
 
+from modahub.weights import PICKLE_SUFFIXES
+
 CODE_SUFFIXES = frozenset({".py", ".pyi", ".so", ".pyd", ".dylib", ".dll", ".typed"})
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".rst", ".toml", ".cfg", ".ini", ".yaml", ".yml", ".html", ".htm", ".css", ".js",
                            ".csv", ".tsv", ".j2", ".jinja", ".jinja2", ".svg", ".xml"})
-PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib"})
+REFUSED_SUFFIXES = PICKLE_SUFFIXES - {".bin"}
+"""Core's pickle file endings but ``.bin``, which plugin data also uses for native formats (checked by its bytes)."""
 MAX_UNPACKED = 256 << 20
 """Bytes a compressed or archived data file may expand to; beyond that it cannot be scanned and is refused."""
 _FIX = "ship weights as safetensors, ONNX or .npy/.npz without object arrays"
@@ -237,7 +240,7 @@ def check_data_file(name: str, data: bytes) -> None:
     suffix = PurePosixPath(name).suffix.lower()
     if suffix in CODE_SUFFIXES:
         return
-    if suffix in PICKLE_SUFFIXES:
+    if suffix in REFUSED_SUFFIXES:
         raise UnsafeData(f"is a pickle-based format ({suffix})")
     if suffix == ".safetensors":
         _check_safetensors(data)
