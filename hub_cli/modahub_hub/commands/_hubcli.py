@@ -67,13 +67,16 @@ def hub_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from modahub_hub.hub import HubError
-        from modahub_hub.hub.trust import UntrustedHub
 
         trust_key = kwargs.pop("trust_key", None)
         try:
             try:
                 return func(*args, **kwargs)
-            except UntrustedHub as exc:
+            except HubError as exc:
+                from modahub_hub.hub.trust import UntrustedHub  # only now: it imports the registry schema (slow)
+
+                if not isinstance(exc, UntrustedHub):
+                    raise
                 _first_use(exc, trust_key)
             return func(*args, **kwargs)
         except HubError as exc:
