@@ -87,7 +87,10 @@ def hub_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def rich_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A rich download bar on stderr for one file."""
+    """A rich download bar on stderr for one file, when stderr is a terminal (else none, and rich is not imported)."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 

@@ -21,7 +21,7 @@ from modahub_hub.hub.config import lock_path
 from modahub_hub.hub.confine import check_wheel_file
 from modahub_hub.hub.journal import transaction
 from modahub_hub.hub.pickles import check_wheel_data
-from modahub_hub.hub.pipenv import files_only, installed, pip_install, pip_uninstall
+from modahub_hub.hub.pipenv import files_only, installed, pip_install, pip_uninstall, versions
 from modahub_hub.hub.registry import PluginEntry, VersionEntry, normalize
 
 _LOCK_LINE = re.compile(r"^(?P<req>[^#\s]+)\s*(#\s*hub=(?P<hub>\S+)(\s+sha256=(?P<sha>[0-9a-f]{64}))?)?\s*$")
@@ -138,7 +138,7 @@ def install(requests: list[Request], *, progress: ProgressFactory = no_progress,
             with zipfile.ZipFile(path) as zf:
                 check_wheel_data(zf, where=path.name)
         requirements = [dep for _, _, entry in todo.values() for dep in entry.dependencies]
-        before = {name: dist.version for name, dist in present.items()}
+        before = versions(present)
         with transaction("install", before=before, new_files=[str(p) for p in new_files], lock_path=lock_path(),
                          lock_after=_lock_text(add=done)) as txn:
             pip_install(wheels, requirements, txn, files_only(requirements))
@@ -161,7 +161,7 @@ def uninstall(names: list[str]) -> list[str]:
     missing = [n for n in names if is_plugin_installed(n) is None]
     if missing:
         raise HubError(f"not installed: {', '.join(missing)} (see 'modahub plugins')")
-    before = {name: dist.version for name, dist in installed().items()}
+    before = versions(installed())
     with transaction("uninstall", before=before, new_files=[], lock_path=lock_path(), lock_after=_lock_text(remove=names)) as txn:
         spared = pip_uninstall(names, txn)
         txn.commit()

@@ -44,15 +44,26 @@ def files_only(requirements: Sequence[str]) -> list[str]:
     return found
 
 
-def dist_name(dist: md.Distribution) -> str | None:
-    """The ``Name:`` header, read without the email parser that ``dist.metadata`` runs (much slower)."""
+def _header(dist: md.Distribution, field: str) -> str | None:
+    """A header of the distribution's metadata, read without the email parser that ``dist.metadata`` runs (much slower)."""
     text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    key = f"{field.lower()}:"
     for line in text.splitlines():
         if not line:  # end of the headers
             break
-        if line[:5].lower() == "name:":
-            return line[5:].strip()
+        if line[: len(key)].lower() == key:
+            return line[len(key) :].strip()
     return None
+
+
+def dist_name(dist: md.Distribution) -> str | None:
+    """The ``Name:`` header."""
+    return _header(dist, "Name")
+
+
+def versions(present: dict[str, md.Distribution]) -> dict[str, str]:
+    """The ``Version:`` of each distribution in ``present`` (from :func:`installed`)."""
+    return {name: _header(dist, "Version") or "" for name, dist in present.items()}
 
 
 def installed() -> dict[str, md.Distribution]:
