@@ -219,8 +219,11 @@ def fresh_venv(tmp: Path, env: dict[str, str]) -> Path:
     again = python.exists()
     if not again:
         venv.create(tmp / "venv", with_pip=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *(["--force-reinstall", "--no-deps"] if again else []),
-                    *map(str, local.glob("*.whl"))], check=True, env=env)
+    wheels = [str(w) for w in local.glob("*.whl")]
+    pip = [str(python), "-m", "pip", "install", "-q"]
+    if again:  # same version numbers: pip would keep the old files without --force-reinstall
+        subprocess.run([*pip, "--force-reinstall", "--no-deps", *wheels], check=True, env=env)
+    subprocess.run([*pip, *wheels], check=True, env=env)  # and the dependencies they add
     return tmp / "venv" / "bin"
 
 
