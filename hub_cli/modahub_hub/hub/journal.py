@@ -78,8 +78,8 @@ def _read() -> Journal | None:
         return Journal(op="unreadable")  # written atomically, so only a hand-edited one; nothing to undo but leftovers
 
 
-class Transaction:
-    """The running transaction: stash files, then :meth:`begin`; :meth:`commit` after pip succeeded."""
+class EnvTransaction:
+    """The running change of the Python environment: stash files, then :meth:`begin`; :meth:`commit` after pip succeeded."""
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
@@ -117,7 +117,7 @@ class Transaction:
 
 @contextmanager
 def transaction(op: str, *, before: dict[str, str], new_files: list[str], lock_path: Path, lock_after: str | None
-                ) -> Iterator[Transaction]:
+                ) -> Iterator[EnvTransaction]:
     """Run a journaled change of the environment; an exception inside rolls it back (and re-raises)."""
     from modahub_hub.hub.config import locked
 
@@ -126,7 +126,7 @@ def transaction(op: str, *, before: dict[str, str], new_files: list[str], lock_p
             _recover_locked()
         txn_dir().mkdir(parents=True)
         lock_before = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
-        txn = Transaction(Journal(op, dict(before), {}, new_files, str(lock_path), lock_before, lock_after))
+        txn = EnvTransaction(Journal(op, dict(before), {}, new_files, str(lock_path), lock_before, lock_after))
         try:
             yield txn
         except BaseException:

@@ -23,7 +23,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from modahub_hub.hub import HubError
-from modahub_hub.hub.journal import Transaction
+from modahub_hub.hub.journal import EnvTransaction
 from modahub_hub.hub.registry import normalize
 
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
@@ -112,7 +112,7 @@ def _files(dist: md.Distribution) -> list[Path]:
     return [Path(dist.locate_file(rel)).resolve() for rel in dist.files or []]
 
 
-def pip_install(wheels: list[Path], requirements: list[str], txn: Transaction, weights: Sequence[str] = ()) -> None:
+def pip_install(wheels: list[Path], requirements: list[str], txn: EnvTransaction, weights: Sequence[str] = ()) -> None:
     """pip install ``wheels`` (whose Requires-Dist are ``requirements``), then ``weights`` without their dependencies
     (see :data:`WEIGHTS_EXTRA`), inside journaled transaction ``txn``.
 
@@ -195,7 +195,7 @@ def remove_distributions(names: list[str]) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def pip_uninstall(names: list[str], txn: Transaction) -> list[str]:
+def pip_uninstall(names: list[str], txn: EnvTransaction) -> list[str]:
     """pip uninstall ``names`` inside ``txn``, letting pip delete only each one's confined RECORD entries.
 
     Returns the RECORD entries that were kept because they lie outside the distribution's own files.
