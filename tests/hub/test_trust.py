@@ -94,12 +94,11 @@ def test_an_expired_registry_is_refused(hub_dir, key, published):
     assert published == []
 
 
-def test_a_hub_signed_by_an_untrusted_key_is_refused(hub_dir, published, user_config, monkeypatch, tmp_path):
+def test_a_hub_signed_by_an_untrusted_key_is_refused(hub_dir, key, published, monkeypatch, tmp_path):
     monkeypatch.setenv("MODAHUB_CONFIG_DIR", str(tmp_path / "someone-else"))
     result = _install(hub_dir, "modahub-toy")
     assert result.exit_code == 1 and "none of which you trust" in result.stderr
-    pub = json.loads((user_config / "config.json").read_text())["hubs"][str(hub_dir.resolve())]["keys"][0]
-    assert CliRunner().invoke(cli, ["hub", "trust", str(hub_dir), pub]).exit_code == 0
+    assert CliRunner().invoke(cli, ["hub", "trust", str(hub_dir), key.public.text]).exit_code == 0
     assert _install(hub_dir, "modahub-toy").exit_code == 0
 
 

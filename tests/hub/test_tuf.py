@@ -20,7 +20,7 @@ from modahub_hub.hub.client import Hub
 from modahub_hub.hub.publish import init_hub
 from modahub_hub.hub.publish import yank as legacy_yank
 from modahub_hub.hub.signing import SigningKey, generate_key
-from modahub_hub.hub.trust import trust
+from modahub_hub.hub.trust import trust_hub
 from modahub_hub.hub.tuf_hub import TufHub
 from modahub_hub.hub.tuf_layout import METADATA_DIR, plugin_target, signer
 from modahub_hub.hub.tuf_ops import create, delegate, migrate, refresh, revoke, rotate_owner, rotate_root, set_status
@@ -171,7 +171,7 @@ def test_a_hub_whose_root_no_trusted_key_signed_is_refused_on_first_use(tmp_path
     shutil.rmtree(config_dir())  # this user never trusted mallory's hub
     with pytest.raises(HubError, match=r"none of which you trust.*modahub hub trust"):
         Hub.open(str(tmp_path / "theirs"))
-    trust(str((tmp_path / "theirs").resolve()), keys["mallory"].public)
+    trust_hub(FolderBackend(tmp_path / "theirs"), keys["mallory"].public)
     assert isinstance(Hub.open(str(tmp_path / "theirs")), TufHub)
 
 
@@ -194,6 +194,8 @@ def test_migration_moves_a_legacy_hub_and_freezes_its_registry(tmp_path, key, wh
     plugin, entry = hub.resolve("modahub-toy")
     assert plugin.owner == f"owner-{key.public.keyid}"
     assert hub.download(entry, tmp_path / "dl").name == "modahub_toy-0.1.0-py3-none-any.whl"
+    assert f"owner-{key.public.keyid}" in (legacy / "hub" / "index.html").read_text()  # its page, where it was
+    assert not (legacy / "index.html").exists()
     with pytest.raises(HubError, match="TUF hub: its legacy registry.json is frozen"):
         legacy_yank(str(legacy), "modahub-toy", "0.1.0", key=key)
     # a client that pinned the TUF root never falls back to the legacy registry (downgrade)
@@ -206,8 +208,7 @@ def test_http_hub_is_read_through_tuf(tuf_dir, key, keys, wheel, serve_folder, t
     built = wheel("modahub-toy")
     _publish(built, tuf_dir, key, keys["alice"])
     url = serve_folder(tuf_dir)
-    trust(url, key.public)
-    hub = Hub.open(url)
+    hub = Hub.open(url)  # trusted as a folder when created: the same hub over HTTP
     assert isinstance(hub, TufHub)
     _, entry = hub.resolve("modahub-toy")
     assert hub.download(entry, tmp_path / "dl").read_bytes() == built.read_bytes()
@@ -292,3 +293,32 @@ def test_a_name_delegated_to_a_threshold_of_owner_keys_needs_them_all(tuf_dir, k
         apply(FolderBackend(tuf_dir), evil, Keyring([key, keys["alice"]]))
     with pytest.raises(HubError, match="signature check failed|TUF check failed"):
         _client(tuf_dir).plugin("modahub-team")
+
+
+def test_the_key_holder_re_signs_a_transferred_name_with_the_new_owner_key(tuf_dir, key, keys, wheel, tmp_path):
+    _publish(wheel("modahub-toy"), tuf_dir, key, keys["alice"])
+    result = CliRunner().invoke(cli, ["hub", "delegate", "modahub-toy", keys["bob"].public.text, "--owner-key",
+                                      str(keys["bob"].path), "--hub", str(tuf_dir), "--key", str(key.path)])
+    assert result.exit_code == 0 and "re-signed" in result.output, result.output
+    hub = _client(tuf_dir)
+    plugin, entry = hub.resolve("modahub-toy")  # still installable: re-signed into bob's role, which lists the wheel
+    assert plugin.owner == f"owner-{keys['bob'].public.keyid}" and entry.version == "0.1.0"
+    assert hub.download(entry, tmp_path / "dl").name == "modahub_toy-0.1.0-py3-none-any.whl"
+    _publish(wheel("modahub-toy", "0.2.0"), tuf_dir, key, keys["bob"])  # the new owner's publish keeps the history
+    assert [v.version for v in _client(tuf_dir).plugin("modahub-toy").sorted_versions()] == ["0.2.0", "0.1.0"]
+    with pytest.raises(HubError, match="belongs to"):
+        _publish(wheel("modahub-toy", "0.3.0"), tuf_dir, key, keys["alice"])
+    with pytest.raises(HubError, match="must be one of the owner keys"):  # re-signing with a key the name is not given to
+        delegate(FolderBackend(tuf_dir), "modahub-toy", [keys["bob"].public], hub_keys=[key], owner_signers=[keys["mallory"]])
+
+
+def test_a_tuf_publish_regenerates_the_directory_page(tuf_dir, key, keys, wheel):
+    _publish(wheel("modahub-toy", summary="a <b>bold</b> toy"), tuf_dir, key, keys["alice"])
+    page = (tuf_dir / "index.html").read_text()
+    assert "modahub-toy" in page and 'href="simple/modahub-toy/"' in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page  # escaped
+    _publish(wheel("modahub-other"), tuf_dir, key, keys["bob"])
+    page = (tuf_dir / "index.html").read_text()
+    assert "modahub-toy" in page and "modahub-other" in page and "2 plugins" in page
+    set_status(FolderBackend(tuf_dir), "modahub-toy", "quarantined", hub_keys=[key], reason="malware")
+    assert "status-quarantined" in (tuf_dir / "index.html").read_text()

@@ -52,8 +52,8 @@ def _first_use(exc: Any, trust_key: str | None) -> None:
     else:
         raise UserError(str(exc))
     for key in keys:
-        trust(exc.location, key)
-        click.echo(f"trusting key {key.keyid} for {exc.location}", err=True)
+        trust(exc.identity, key)
+        click.echo(f"trusting key {key.keyid} for the hub at {exc.location} (wherever it is served)", err=True)
 
 
 def hub_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -124,16 +124,22 @@ def migrate_cmd(hub_spec: str, key: Path | None, bin_digits: int) -> None:
 @click.argument("name")
 @click.argument("owner_keys", nargs=-1, required=True, metavar="OWNER_PUBLIC_KEY...")
 @click.option("--threshold", default=1, show_default=True, type=click.IntRange(min=1), help="Owner keys that must sign.")
+@click.option("--owner-key", "owner_signers", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A private key of the new owner (repeat for a threshold): re-signs NAME's published versions for "
+                   "the new owner, so they stay installable (without it they are hidden until the new owner publishes).")
 @hub_option
 @key_option
 @hub_errors
-def delegate_cmd(name: str, owner_keys: tuple[str, ...], threshold: int, hub: str | None, key: Path | None) -> None:
+def delegate_cmd(name: str, owner_keys: tuple[str, ...], threshold: int, owner_signers: tuple[Path, ...], hub: str | None,
+                 key: Path | None) -> None:
     """Bind plugin NAME to the owner key(s) OWNER_PUBLIC_KEY ('ed25519:…' or a .pub file): a transfer or a reservation."""
+    from modahub_hub.hub.signing import load_key
     from modahub_hub.hub.tuf_ops import delegate
 
     backend = _require_tuf(hub)
-    role = delegate(backend, name, [_public(k) for k in owner_keys], hub_keys=[_hub_key(key)], threshold=threshold)
-    click.echo(f"{name} now belongs to {role}")
+    role = delegate(backend, name, [_public(k) for k in owner_keys], hub_keys=[_hub_key(key)], threshold=threshold,
+                    owner_signers=[load_key(p) for p in owner_signers])
+    click.echo(f"{name} now belongs to {role}" + (" (its published versions re-signed)" if owner_signers else ""))
 
 
 @hub.command("revoke")
@@ -205,16 +211,17 @@ def _public(text: str) -> PublicKey:
 @click.argument("public_key")
 @hub_errors
 def trust_cmd(hub_spec: str, public_key: str) -> None:
-    """Trust PUBLIC_KEY ('ed25519:…', or a .pub file) to sign the registry of HUB."""
-    from modahub_hub.hub.backends import open_backend
-    from modahub_hub.hub.signing import PublicKey
-    from modahub_hub.hub.trust import trust
+    """Trust PUBLIC_KEY ('ed25519:…', or a .pub file) to sign the hub at HUB.
 
-    text = Path(public_key).read_text(encoding="utf-8") if Path(public_key).is_file() else public_key
-    key = PublicKey.parse(text)
-    backend = open_backend(hub_spec)
-    trust(backend.hub_id, key)
-    click.echo(f"trusting key {key.keyid} for {backend.hub_id}")
+    Trust belongs to the hub, not to HUB's location: the same hub served elsewhere is trusted too.
+    The key must sign the hub now. Also the one way to accept a different hub at a location used before.
+    """
+    from modahub_hub.hub.backends import open_backend
+    from modahub_hub.hub.trust import trust_hub
+
+    key = _public(public_key)
+    identity = trust_hub(open_backend(hub_spec), key)
+    click.echo(f"trusting key {key.keyid} for the hub {identity} (at {hub_spec} and wherever it is served)")
 
 
 @hub.command("default")

@@ -3,13 +3,15 @@
 The folder is ``$MODAHUB_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/modahub``, else ``~/.config/modahub``;
 it lives outside every environment so it survives upgrades of modahub. Files:
 
-- ``config.json``: ``{"default_hub": "...", "trusted": [{"name": HUB_NAME, "key": "ed25519:..."}]}``
-- ``state.json``: the last registry version seen per hub identity, ``NAME#KEYID`` (rollback protection)
+- ``config.json``: ``{"default_hub": "...", "hubs": {HUB_IDENTITY: {"keys": ["ed25519:..."]}}}``, keyed by who
+  a hub is (``tuf:<first root digest>``, ``hub:<registry name>``), not where it is (see ``trust.py``)
+- ``state.json``: the last legacy registry version seen per hub identity (rollback protection) and
+  ``tuf_locations``: which TUF hub each location served when last read
 - ``plugins.lock``: the plugins installed by ``modahub install``, in requirements form, so that
   ``modahub install -r ~/.config/modahub/plugins.lock`` reinstalls them.
 - ``keys/``: private signing keys made by ``modahub hub keygen`` (mode 0600): ``hub.key`` signs hubs,
   ``owner.key`` signs the plugins one publishes to TUF hubs.
-- ``tuf/<hub>/``: each TUF hub's pinned root, its other verified metadata and cached targets.
+- ``tuf/<identity digest>/``: each TUF hub's pinned root, its other verified metadata and cached targets.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ import posixpath
 import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
+from typing import Any
 
 from modahub_hub.hub.registry import SCHEMA_FILE, Registry, json_schema, normalize
 
@@ -108,19 +110,41 @@ def _rows(registry: Registry) -> list[dict[str, object]]:
     return rows
 
 
+def search_row_to_page(row: dict[str, Any]) -> dict[str, object]:
+    """A TUF hub's search-index row (see ``tuf_repo.index_row``) as a directory-page row; it links the plugin's pip page."""
+    return {
+        "name": row["name"],
+        "key": row["key"],
+        "version": row["version"] or "",
+        "summary": row["summary"] or "",
+        "owner": row["owner"],
+        "license": row.get("license") or "",
+        "status": row["status"],
+        "kinds": row["kinds"],
+        "modalities": row["modalities"],
+        "executors": [e["name"] for e in row["executors"]],
+        "wheel": f"simple/{row['key']}/",
+        "published": "",
+    }
+
+
 def directory_page(registry: Registry) -> bytes:
+    """The static, filterable ``index.html`` of a legacy registry."""
+    return render_directory(_rows(registry), registry.version, registry.generated_at)
+
+
+def render_directory(rows: list[dict[str, object]], version: int, generated: datetime) -> bytes:
     """The static, filterable ``index.html`` (rendered from the jinja2 template in this package)."""
     import jinja2
 
     template = resources.files("modahub_hub.hub").joinpath("templates/index.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    rows = _rows(registry)
     return env.from_string(template).render(
         rows=rows,
         modalities=sorted({m for r in rows for m in r["modalities"]} - {"*"}),  # type: ignore[attr-defined]
         kinds=sorted({k for r in rows for k in r["kinds"]}),  # type: ignore[attr-defined]
-        version=registry.version,
-        generated=registry.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
+        version=version,
+        generated=generated.strftime("%Y-%m-%d %H:%M UTC"),
     ).encode()
 
 

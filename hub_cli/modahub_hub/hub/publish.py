@@ -10,6 +10,7 @@ registry's signatures, then ``registry.json`` itself (the commit point), then th
 from __future__ import annotations
 
 import hashlib
+import secrets
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from pathlib import Path
 from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend, Conflict, HfBackend, open_backend
 from modahub_hub.hub.build import build_wheel
-from modahub_hub.hub.config import default_key_path, default_owner_key_path, read_config, updating
+from modahub_hub.hub.config import default_key_path, default_owner_key_path, read_config
 from modahub_hub.hub.layout import derived_files
 from modahub_hub.hub.policy import check_new_version
 from modahub_hub.hub.registry import (
@@ -32,7 +33,7 @@ from modahub_hub.hub.registry import (
     parse_version,
 )
 from modahub_hub.hub.signing import SigningKey, generate_key, load_key, parse_signatures, signature_file
-from modahub_hub.hub.trust import load_verified, trust
+from modahub_hub.hub.trust import legacy_identity, load_verified, record_seen, trust
 from modahub_hub.hub.wheels import WheelInfo, inspect_wheel
 
 MAX_ATTEMPTS = 8
@@ -92,11 +93,7 @@ def _writes(
 
 
 def _record_seen(backend: Backend, registry: Registry) -> None:
-    with updating("state.json") as state:
-        seen = state.setdefault("hubs", {}).get(backend.hub_id)
-        if not seen or registry.version > seen["version"]:
-            digest = hashlib.sha256(registry.to_bytes()).hexdigest()
-            state["hubs"][backend.hub_id] = {"version": registry.version, "sha256": digest}
+    record_seen(legacy_identity(registry, backend.hub_id), registry.version, hashlib.sha256(registry.to_bytes()).hexdigest())
 
 
 def update(
@@ -147,8 +144,12 @@ def init_hub(
     files_dir: str = "",
     start_version: int = 1,
     expires_after_days: int = 90,
+    name: str | None = None,
 ) -> Registry:
-    """Create an empty, signed hub at ``hub`` (refusing one that exists) and trust its key locally."""
+    """Create an empty, signed hub at ``hub`` (refusing one that exists) and trust its key locally.
+
+    ``name`` is who the hub is wherever it is served (default: a new random one).
+    """
     backend = writable_backend(hub)
     signing = _signing_key(key)
     if isinstance(backend, HfBackend):
@@ -158,6 +159,7 @@ def init_hub(
         if backend.read(REGISTRY_FILE) is not None:
             raise HubError(f"{backend.url(REGISTRY_FILE)} already exists; this is a hub already")
         registry = Registry(
+            name=name or f"hub-{secrets.token_hex(8)}",
             version=start_version,
             generated_at=datetime.now(UTC),
             expires=datetime.now(UTC),
@@ -167,7 +169,7 @@ def init_hub(
         )
         _restamp(registry, start_version)
         backend.commit(_writes(registry, signing, [], None), parent=parent, message="create modahub hub")
-    trust(backend.hub_id, signing.public)
+    trust(legacy_identity(registry, backend.hub_id), signing.public)
     _record_seen(backend, registry)
     return registry
 

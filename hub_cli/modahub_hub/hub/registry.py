@@ -259,6 +259,7 @@ class Registry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     schema_version: Literal[1] = SCHEMA_VERSION
+    name: str = Field(default="", max_length=100, description="who the hub is, with its keys, wherever it is served")
     version: int = Field(ge=1, description="rises with every change; clients refuse an older one")
     generated_at: datetime
     expires: datetime = Field(description="clients refuse the file after this time (freeze attacks)")

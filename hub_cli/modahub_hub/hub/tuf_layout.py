@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 TUF_DIR = "tuf"
 METADATA_DIR = f"{TUF_DIR}/metadata"
 TARGETS_DIR = f"{TUF_DIR}/targets"
+GENESIS_ROOT = f"{METADATA_DIR}/1.root.json"  # the first root: the hub's identity (see tuf_client.genesis_identity)
+HUB_ID_FIELD = "x-modahub-hub"  # a random id in the first root, so that two hubs made alike still differ
 INDEX_TARGET = "hub/index.jsonl.gz"
 STATUS_TARGET = "hub/status.json"
 PLUGIN_FILE = "plugin.json"

@@ -17,7 +17,7 @@ from modahub_hub.hub.backends import Backend
 from modahub_hub.hub.policy import check_new_version
 from modahub_hub.hub.registry import PluginEntry, VersionEntry, WeightsPin, normalize, parse_version
 from modahub_hub.hub.signing import PublicKey, SigningKey
-from modahub_hub.hub.tuf_layout import STATUS_TARGET, TARGETS_DIR, owner_role, plugin_dir, plugin_target, tuf_key
+from modahub_hub.hub.tuf_layout import GENESIS_ROOT, STATUS_TARGET, TARGETS_DIR, owner_role, plugin_dir, plugin_target, tuf_key
 from modahub_hub.hub.tuf_repo import (
     Keyring,
     Settings,
@@ -111,7 +111,7 @@ def _write_plugin(tx: Transaction, role_name: str, plugin: PluginEntry) -> None:
     data = plugin.model_dump_json(exclude_none=True).encode()
     tx.add_target(role_name, plugin_target(plugin.name, tx.digits), data)
     tx.set_index_row(plugin, tx.statuses().get(normalize(plugin.name)))
-    one = Registry.model_construct(files_dir="", plugins={normalize(plugin.name): plugin})
+    one = Registry.model_construct(files_dir=tx.pages_dir, plugins={normalize(plugin.name): plugin})
     tx.writes += simple_pages(one, index_names=tx.index_rows())
 
 
@@ -150,24 +150,38 @@ def set_status(backend: Backend, name: str, status: str, *, hub_keys: list[Signi
     apply(backend, change, Keyring(hub_keys))
 
 
-def delegate(backend: Backend, name: str, owner_keys: list[PublicKey], *, hub_keys: list[SigningKey], threshold: int = 1) -> str:
+def delegate(backend: Backend, name: str, owner_keys: list[PublicKey], *, hub_keys: list[SigningKey], threshold: int = 1,
+             owner_signers: list[SigningKey] | None = None) -> str:
     """Bind ``name`` to ``owner_keys`` (key holder): a transfer or a reservation. Returns the owner role.
 
-    The former owner's files stay in its role but no client reaches them: the new owner publishes next.
+    With ``owner_signers`` (the new owner's private keys, enough for the threshold, when the key holder
+    holds them: its own names after a migration, or a handover done together) the name's published
+    versions are re-signed into the new role and stay installable. Without them, the former owner's
+    files stay in its role but no client reaches them: the new owner publishes next.
     """
     result: dict[str, str] = {}
+    signers = owner_signers or []
+    given = {k.keyid for k in owner_keys}
+    if any(s.public.keyid not in given for s in signers):
+        raise HubError("an --owner-key that re-signs must be one of the owner keys the name is delegated to")
 
     def change(tx: Transaction) -> str:
         if threshold > len(owner_keys):
             raise HubError(f"threshold {threshold} is more than the {len(owner_keys)} owner key(s) given")
+        former, plugin = plugin_entry(tx, name)
         result["role"] = tx.delegate(name, owner_keys, threshold)
+        if plugin is not None and signers:
+            tx.relist(former.name, result["role"], f"{plugin_dir(name, tx.digits)}/")
+            plugin.owner = result["role"]
+            _write_plugin(tx, result["role"], plugin)
+            return f"delegate {name} to {result['role']}, its {len(plugin.versions)} versions re-signed"
         rows = tx.index_rows()
         if normalize(name) in rows:
             del rows[normalize(name)]
             tx.write_index(rows)
         return f"delegate {name} to {result['role']}"
 
-    apply(backend, change, Keyring(hub_keys))
+    apply(backend, change, Keyring([*hub_keys, *signers]))
     return result["role"]
 
 
@@ -271,14 +285,18 @@ def create(backend: Backend, hub_keys: list[SigningKey], settings: Settings | No
     """Create an empty TUF hub at ``backend`` (refusing one that exists) and trust its root keys here."""
     from modahub_hub.hub.backends import HfBackend
     from modahub_hub.hub.trust import trust
+    from modahub_hub.hub.tuf_client import served_identity
 
     if isinstance(backend, HfBackend):
         backend.create()
     with backend.write_lock():
         parent = backend.head()
         init(backend, hub_keys, settings).commit(Keyring(hub_keys), "create modahub hub (TUF)", parent=parent)
+    hub = served_identity(backend)
+    if hub is None:
+        raise HubError(f"{backend.hub_id}: the hub just created has no {GENESIS_ROOT}")
     for key in hub_keys:
-        trust(backend.hub_id, key.public)
+        trust(hub, key.public)
 
 
 def migrate(backend: Backend, hub_key: SigningKey, settings: Settings | None = None) -> int:
@@ -297,6 +315,7 @@ def migrate(backend: Backend, hub_key: SigningKey, settings: Settings | None = N
     if hub_key.public.keyid not in {k.keyid for k in registry.keys}:
         raise HubError(f"key {hub_key.public.keyid} ({hub_key.path}) does not sign {backend.hub_id}; migrate with the hub's key")
     settings = settings or Settings(expires_days=registry.expires_after_days)
+    settings.pages_dir = registry.files_dir  # simple/ and index.html stay where the legacy hub had them
     role = owner_role([hub_key.public])
     with backend.write_lock():
         parent = backend.head()

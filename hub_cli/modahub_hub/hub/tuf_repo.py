@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from modahub_hub.hub.client import plugin_row
 from modahub_hub.hub.registry import PluginEntry, normalize
 from modahub_hub.hub.signing import PublicKey, SigningKey
 from modahub_hub.hub.tuf_layout import (
+    HUB_ID_FIELD,
     INDEX_TARGET,
     METADATA_DIR,
     OWNER_PREFIX,
@@ -86,6 +88,7 @@ class Transaction:
     parents: dict[str, str] = field(default_factory=dict, repr=False)
     _patterns: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _rows: dict[str, str] | None = field(default=None, repr=False)
+    _page_due: bool = field(default=False, repr=False)
     changed: set[str] = field(default_factory=set)
     root_changed: bool = False
     writes: list[Write] = field(default_factory=list)
@@ -120,6 +123,11 @@ class Transaction:
     @property
     def digits(self) -> int:
         return int(self.settings.get("bin_digits", 1))
+
+    @property
+    def pages_dir(self) -> str:
+        """The folder (relative to the hub) of the pages for plain pip and browsers: ``simple/``, ``index.html``."""
+        return str(self.settings.get("pages_dir", ""))
 
     def role(self, name: str) -> Any:
         """A delegated role's metadata (bins and owners), loaded once and verified against its delegator.
@@ -215,6 +223,7 @@ class Transaction:
 
     def write_index(self, rows: dict[str, str]) -> None:
         self._rows = rows
+        self._page_due = True
         body = "".join(f"{rows[k]}\n" for k in sorted(rows)).encode()
         self.add_target("targets", INDEX_TARGET, gzip.compress(body, compresslevel=6, mtime=0))
 
@@ -243,6 +252,12 @@ class Transaction:
         self.parents.setdefault(role_name, bin_name)
         self.changed.add(bin_name)
         return role_name
+
+    def relist(self, source: str, dest: str, prefix: str) -> None:
+        """List in role ``dest`` the targets of role ``source`` under ``prefix`` (their files stay where they are)."""
+        listed = {p: info for p, info in self.role(source).signed.targets.items() if p.startswith(prefix)}
+        self.role(dest).signed.targets.update(listed)
+        self.changed.add(dest)
 
     def revoke(self, name: str) -> str | None:
         """Remove ``name``'s delegation (its files stay but no client reaches them); returns the former role."""
@@ -280,6 +295,8 @@ class Transaction:
             self.snapshot.signed.meta[f"{name}.json"] = MetaFile(meta.signed.version)
         role = self.root.signed.roles["snapshot"]
         self._sign(self.snapshot, keyring, "snapshot", role.keyids, role.threshold, days)
+        if self._page_due:
+            self.writes.append(self._directory_page())
         snap_bytes = self.snapshot.to_bytes()
         self.writes.append((f"{METADATA_DIR}/{self.snapshot.signed.version}.snapshot.json", snap_bytes))
         self.timestamp.signed.snapshot_meta = MetaFile(
@@ -289,6 +306,14 @@ class Transaction:
         self._sign(self.timestamp, keyring, "timestamp", role.keyids, role.threshold, days)
         self.writes.append((f"{METADATA_DIR}/timestamp.json", self.timestamp.to_bytes()))
         self.backend.commit(self.writes, parent=parent, message=message)
+
+    def _directory_page(self) -> Write:
+        """The browsable ``index.html`` of the hub, from the search index (as of this snapshot)."""
+        from modahub_hub.hub.layout import INDEX_PAGE, render_directory, search_row_to_page
+
+        rows = [search_row_to_page(json.loads(line)) for _, line in sorted(self.index_rows().items())]
+        page = render_directory(rows, self.snapshot.signed.version, datetime.now(UTC))
+        return (f"{self.pages_dir}/{INDEX_PAGE}" if self.pages_dir else INDEX_PAGE, page)
 
     def _delegation_of(self, name: str) -> Any:
         if name.startswith("bin-"):
@@ -379,6 +404,7 @@ class Settings:
     bin_digits: int = 1
     expires_days: int = 90
     root_threshold: int = 1
+    pages_dir: str = ""  # the folder of simple/ and index.html (a migrated hub keeps its legacy files_dir)
 
 
 def apply(backend: Backend, change: Callable[[Transaction], str], keyring: Keyring) -> Transaction:
@@ -407,7 +433,7 @@ def init(backend: Backend, root_keys: list[SigningKey], settings: Settings | Non
     if backend.read(f"{METADATA_DIR}/root.json") is not None:
         raise HubError(f"{backend.url(METADATA_DIR)} already holds a TUF hub")
     keys = [tuf_key(k.public) for k in root_keys]
-    root = Root(expires=_expiry(ROOT_DAYS), consistent_snapshot=True)
+    root = Root(expires=_expiry(ROOT_DAYS), consistent_snapshot=True, unrecognized_fields={HUB_ID_FIELD: secrets.token_hex(16)})
     for role in TOP_ROLES:
         for key in keys:
             root.add_key(key, role)
@@ -418,7 +444,8 @@ def init(backend: Backend, root_keys: list[SigningKey], settings: Settings | Non
     }
     targets = Targets(
         delegations=Delegations({keys[0].keyid: keys[0]}, roles=bins),
-        unrecognized_fields={SETTINGS: {"bin_digits": settings.bin_digits, "expires_days": settings.expires_days}},
+        unrecognized_fields={SETTINGS: {"bin_digits": settings.bin_digits, "expires_days": settings.expires_days,
+                                        **({"pages_dir": settings.pages_dir} if settings.pages_dir else {})}},
     )
     tx = Transaction(backend, Metadata(root), Metadata(Timestamp()), Metadata(Snapshot(meta={})), Metadata(targets))
     for name in bins:
