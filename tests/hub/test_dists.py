@@ -15,7 +15,6 @@ from modahub.files import sha256_file
 from modahub_hub.hub import HubError
 from modahub_hub.hub.build import build_wheel
 from modahub_hub.hub.dists import rebuild_bundled_hub, write_pip_index
-from modahub_hub.hub.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,35 +45,71 @@ def _repack(wheel: Path, dest: Path) -> Path:
     return out
 
 
+def _versions(root: Path) -> dict[str, list[str]]:
+    from modahub_hub.hub.dists import published_plugins
+
+    return {name: sorted(p.versions) for name, p in published_plugins(root).items()}
+
+
+def _tuf_files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "tuf").rglob("*")) if p.is_file()}
+
+
 def test_the_bundled_hub_rebuild_keeps_published_bytes_and_refuses_a_changed_wheel(tmp_path):
     root, key = tmp_path / "repo", tmp_path / "keys" / "bundled.key"
     root.mkdir()
     alpha = make_wheel(tmp_path / "v1", "modahub-alpha")
-    assert _rebuild(root, [alpha], key)  # a new key and no hub yet: made anew
-    registry = Registry.from_bytes((root / "registry.json").read_bytes(), source="registry.json")
-    first = registry.version
-    published = sha256_file(root / "hub" / "artifacts" / alpha.name)
-    assert (root / "bundled_hub.pub").read_text().strip() == json.loads((root / "registry.json").read_text())["keys"][0]["public"]
+    assert _rebuild(root, [alpha], key)  # a new key and no hub yet: a TUF hub made anew, its pages in hub/
+    assert _versions(root) == {"modahub-alpha": ["0.1.0"]}
+    assert "modahub-alpha" in (root / "hub" / "index.html").read_text()
+    assert "modahub-alpha" in (root / "hub" / "simple" / "index.html").read_text()
+    stored = next((root / "tuf" / "targets").rglob(alpha.name))
+    published = sha256_file(stored)
+    assert published == sha256_file(alpha)
+    root_json = json.loads((root / "tuf" / "metadata" / "root.json").read_text())
+    assert (root / "bundled_hub.pub").read_text().strip()  # the key that signs that root
+    assert len(root_json["signed"]["roles"]["root"]["keyids"]) == 1
 
+    before = _tuf_files(root)
     assert not _rebuild(root, [_repack(alpha, tmp_path / "repacked")], key)  # same files: nothing to do
-    assert sha256_file(root / "hub" / "artifacts" / alpha.name) == published
+    assert _tuf_files(root) == before
 
     changed = make_wheel(tmp_path / "changed", "modahub-alpha", summary="changed code, same version")
-    before = (root / "registry.json").read_bytes()
     with pytest.raises(HubError, match="modahub-alpha 0.1.0.*bump the version"):
         _rebuild(root, [changed], key)
-    assert (root / "registry.json").read_bytes() == before
+    assert _tuf_files(root) == before
 
     beta = make_wheel(tmp_path / "v2", "modahub-alpha", "0.2.0")
     assert _rebuild(root, [alpha, beta], key)  # the same key: only the new version is published
-    registry = Registry.from_bytes((root / "registry.json").read_bytes(), source="registry.json")
-    assert sorted(registry.plugins["modahub-alpha"].versions) == ["0.1.0", "0.2.0"] and registry.version == first + 1
+    assert _versions(root) == {"modahub-alpha": ["0.1.0", "0.2.0"]}
+    assert sha256_file(stored) == published
 
-    other_key = tmp_path / "keys" / "new.key"  # the private key is elsewhere: remade, version continues, bytes kept
+    other_key = tmp_path / "keys" / "new.key"  # the private key is elsewhere: remade, bytes kept
     assert _rebuild(root, [alpha, beta], other_key)
-    registry = Registry.from_bytes((root / "registry.json").read_bytes(), source="registry.json")
-    assert registry.version > first + 1 and sorted(registry.plugins["modahub-alpha"].versions) == ["0.1.0", "0.2.0"]
-    assert sha256_file(root / "hub" / "artifacts" / alpha.name) == published
+    assert _versions(root) == {"modahub-alpha": ["0.1.0", "0.2.0"]}
+    assert sha256_file(next((root / "tuf" / "targets").rglob(alpha.name))) == published
+
+
+def test_a_legacy_bundled_hub_is_migrated_to_tuf_by_its_rebuild(tmp_path, key):
+    from hub_wheels import publish_unchecked
+
+    from modahub_hub.hub.client import Hub
+    from modahub_hub.hub.publish import init_hub
+    from modahub_hub.hub.tuf_hub import TufHub
+
+    root = tmp_path / "repo"
+    init_hub(str(root), key=key, files_dir="hub")
+    alpha = make_wheel(tmp_path / "v1", "modahub-alpha")
+    publish_unchecked(alpha, str(root), key=key, owner="modahub")
+    legacy = (root / "registry.json").read_bytes()
+    beta = make_wheel(tmp_path / "v2", "modahub-alpha", "0.2.0")
+    assert _rebuild(root, [alpha, beta], key.path)
+    assert (root / "registry.json").read_bytes() == legacy  # frozen, for older clients
+    assert _versions(root) == {"modahub-alpha": ["0.1.0", "0.2.0"]}
+    assert (root / "hub" / "artifacts" / alpha.name).is_file()  # the migrated wheel stays where it was
+    hub = Hub.open(str(root))
+    assert isinstance(hub, TufHub) and hub.resolve("modahub-alpha")[1].version == "0.2.0"
+    assert not _rebuild(root, [alpha, beta], key.path)
 
 
 def test_the_pip_index_serves_extra_wheels_beside_the_hub_and_leaves_out_quarantined_plugins(hub_dir, key, wheel, tmp_path):

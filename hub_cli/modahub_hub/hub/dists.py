@@ -9,6 +9,7 @@ keeps the published file, and one whose files differ under the same version is r
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -17,17 +18,23 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modahub.files import sha256_file
 from modahub_hub.hub import HubError
 from modahub_hub.hub.build import build_wheel
 from modahub_hub.hub.config import CONFIG_ENV
 from modahub_hub.hub.layout import IndexFile, simple_pages
-from modahub_hub.hub.registry import REGISTRY_FILE, Registry, normalize
+from modahub_hub.hub.registry import REGISTRY_FILE, PluginEntry, Registry, normalize
+from modahub_hub.hub.tuf_layout import METADATA_DIR, TUF_DIR
 from modahub_hub.hub.wheels import inspect_wheel
+
+if TYPE_CHECKING:
+    from modahub_hub.hub.signing import SigningKey
 
 TOOLS = ("modahub-core", "modahub")
 BUNDLED_PUB = Path("hub_cli", "modahub_hub", "hub", "bundled_hub.pub")
+PAGES_DIR = "hub"  # the bundled hub's pages (simple/, index.html) and its legacy files
 
 
 def package_folders(root: Path) -> list[Path]:
@@ -55,28 +62,43 @@ def _dist_name(wheel: Path) -> str:
     return normalize(wheel.name.split("-")[0])
 
 
+def _tuf_hub(hub_root: Path) -> bool:
+    return (hub_root / METADATA_DIR / "root.json").is_file()
+
+
 def write_pip_index(hub_root: Path, wheels: list[Path], dest: Path) -> Path:
     """Copy the hub at ``hub_root`` to ``dest`` with ``wheels`` (non-plugins) added to its ``simple/``; returns it."""
-    registry = Registry.from_bytes((hub_root / REGISTRY_FILE).read_bytes(), source=str(hub_root / REGISTRY_FILE))
     if dest.exists():
         shutil.rmtree(dest)
-    if registry.files_dir:
+    if _tuf_hub(hub_root):
+        from modahub_hub.hub.backends import FolderBackend
+        from modahub_hub.hub.tuf_repo import Transaction
+
+        tx = Transaction.load(FolderBackend(hub_root))
+        offered = {k for k, line in tx.index_rows().items() if json.loads(line)["status"] != "quarantined"}
+        at, pages = Registry.model_construct(files_dir=tx.pages_dir, plugins={}), tx.pages_dir
+        parts = [TUF_DIR, *([REGISTRY_FILE] if (hub_root / REGISTRY_FILE).exists() else [])]
+    else:  # every page is regenerated from the registry
+        at = Registry.from_bytes((hub_root / REGISTRY_FILE).read_bytes(), source=str(hub_root / REGISTRY_FILE))
+        pages, offered, parts = at.files_dir, None, [REGISTRY_FILE]
+    if pages:
         dest.mkdir(parents=True)
-        shutil.copy2(hub_root / REGISTRY_FILE, dest / REGISTRY_FILE)
-        shutil.copytree(hub_root / registry.files_dir, dest / registry.files_dir)
+        for part in [*parts, pages]:
+            copy = shutil.copytree if (hub_root / part).is_dir() else shutil.copy2
+            copy(hub_root / part, dest / part)
     else:  # the hub's files sit beside registry.json
         shutil.copytree(hub_root, dest)
     extra = []
     for wheel in wheels:
-        rel = registry.file(f"dists/{wheel.name}")
+        rel = at.file(f"dists/{wheel.name}")
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(wheel, dest / rel)
-        info = _metadata(wheel)
-        extra.append(IndexFile(_dist_name(wheel), wheel.name, rel, sha256_file(wheel), info))
-    for path, data in simple_pages(registry, extra):
+        extra.append(IndexFile(_dist_name(wheel), wheel.name, rel, sha256_file(wheel), _metadata(wheel)))
+    names = None if offered is None else offered | {normalize(e.project) for e in extra}
+    for path, data in simple_pages(at, extra, index_names=names):
         (dest / path).parent.mkdir(parents=True, exist_ok=True)
         (dest / path).write_bytes(data)
-    return dest / registry.file("simple")
+    return dest / at.file("simple")
 
 
 def _metadata(wheel: Path) -> str | None:
@@ -102,29 +124,67 @@ def _config_dir(folder: Path) -> Iterator[None]:
             os.environ[CONFIG_ENV] = before
 
 
+def published_plugins(hub_root: Path) -> dict[str, PluginEntry]:
+    """The plugins of the hub at ``hub_root`` as its writer reads them (TUF, else its legacy registry; statuses applied)."""
+    if _tuf_hub(hub_root):
+        from modahub_hub.hub.backends import FolderBackend
+        from modahub_hub.hub.tuf_repo import Transaction, plugin_entry
+
+        tx = Transaction.load(FolderBackend(hub_root))
+        statuses, plugins = tx.statuses(), {}
+        for key in tx.index_rows():
+            entry = plugin_entry(tx, key)[1]
+            if entry is not None:
+                status = statuses.get(key, {})
+                entry.status, entry.status_reason = status.get("status", entry.status), status.get("reason")  # type: ignore[assignment]
+                plugins[key] = entry
+        return plugins
+    if (hub_root / REGISTRY_FILE).exists():
+        return Registry.from_bytes((hub_root / REGISTRY_FILE).read_bytes(), source=str(hub_root / REGISTRY_FILE)).plugins
+    return {}
+
+
+def _signer_of(hub_root: Path, key: SigningKey) -> str | None:
+    """What ``key`` signs of the hub at ``hub_root``: 'tuf' (its TUF root), 'legacy' (its legacy registry), else None."""
+    if _tuf_hub(hub_root):
+        from modahub_hub.hub.backends import FolderBackend
+        from modahub_hub.hub.tuf_layout import tuf_key
+        from modahub_hub.hub.tuf_repo import Transaction
+
+        root = Transaction.load(FolderBackend(hub_root)).root.signed
+        return "tuf" if tuf_key(key.public).keyid in root.roles["root"].keyids else None
+    if (hub_root / REGISTRY_FILE).exists():
+        registry = Registry.from_bytes((hub_root / REGISTRY_FILE).read_bytes(), source=str(hub_root / REGISTRY_FILE))
+        return "legacy" if key.public.keyid in {k.keyid for k in registry.keys} else None
+    return None
+
+
 def rebuild_bundled_hub(root: Path, plugin_wheels: list[Path], key_path: Path, *, pub_path: Path,
                         contract: bool = True, say: Callable[[str], object] = print) -> bool:
-    """Bring the bundled hub (``root/registry.json`` + ``root/hub``) up to date with ``plugin_wheels``.
+    """Bring the bundled hub (``root/tuf`` + its pages in ``root/hub``) up to date with ``plugin_wheels``.
 
-    Refuses (HubError) a wheel whose files changed under a published version. With the key that
-    signs the current registry, only new versions are published; with another key (the private key
-    is not where the last rebuild ran) the hub is made anew, every published wheel kept byte for
-    byte, and the registry version continues; ``pub_path`` gets the key's public half (the key that
-    modahub trusts for the bundled hub). New wheels pass the executor contract (``contract``).
-    Returns whether anything changed.
+    The bundled hub is a TUF hub; a legacy one (``root/registry.json``) is migrated first, and its
+    registry stays, frozen, for older clients. Refuses (HubError) a wheel whose files changed under
+    a published version. With the key that signs the hub's root, only new versions are published,
+    signed by that key as the first-party owner; with another key (the private key is not where the
+    last rebuild ran) the hub is made anew, every published wheel kept byte for byte; ``pub_path``
+    gets the key's public half (the key that modahub trusts for the bundled hub). New wheels pass
+    the executor contract (``contract``). Returns whether anything changed.
     """
-    from modahub_hub.hub.publish import init_hub, publish, set_status, yank
+    from modahub_hub.hub.backends import FolderBackend
+    from modahub_hub.hub.publish import publish
     from modahub_hub.hub.signing import generate_key, load_key
+    from modahub_hub.hub.tuf_ops import create, migrate, set_status, yank
+    from modahub_hub.hub.tuf_repo import Settings
 
     key = load_key(key_path) if key_path.exists() else generate_key(key_path)
-    old = Registry.from_bytes((root / REGISTRY_FILE).read_bytes(), source="registry.json") if (
-        root / REGISTRY_FILE).exists() else None
+    old = published_plugins(root)
     new: list[Path] = []
     changed: list[str] = []
     for wheel in plugin_wheels:
         info = inspect_wheel(wheel)
-        plugin = old.get(info.name) if old else None
-        entry = plugin.versions.get(info.version) if plugin else None
+        plugin = old.get(normalize(info.name))
+        entry = plugin.find(info.version) if plugin else None
         if entry is None:
             new.append(wheel)
         elif not same_files(wheel, root / entry.artifact.url):
@@ -132,38 +192,50 @@ def rebuild_bundled_hub(root: Path, plugin_wheels: list[Path], key_path: Path, *
     if changed:
         raise HubError(f"changed under a published version: {', '.join(changed)}. A published version never changes "
                        "its bytes: bump the version in the plugin's pyproject.toml and rebuild")
-    same_key = old is not None and key.public.keyid in {k.keyid for k in old.keys}
-    if same_key and not new:
+    signs = _signer_of(root, key)
+    if signs == "tuf" and not new:
         say("bundled hub up to date: no new plugin version")
         return False
+    parts = [p for p in (REGISTRY_FILE, PAGES_DIR, TUF_DIR) if (root / p).exists()]
     with tempfile.TemporaryDirectory(prefix="modahub-bundled-") as tmp, _config_dir(Path(tmp) / "config"):
         work = Path(tmp) / "hub"
-        if same_key:
-            shutil.copytree(root / "hub", work / "hub")
-            shutil.copy2(root / REGISTRY_FILE, work / REGISTRY_FILE)
-        else:
-            init_hub(str(work), key=key, files_dir="hub", start_version=(old.version + 1) if old else 1,
-                     expires_after_days=365)
-            for name, plugin in sorted(old.plugins.items()) if old else ():
+        work.mkdir()
+        for part in parts:
+            (shutil.copytree if (root / part).is_dir() else shutil.copy2)(root / part, work / part)
+        backend = FolderBackend(work)
+        if signs == "legacy":
+            say(f"migrating the bundled hub to TUF: {migrate(backend, key, Settings(expires_days=365))} plugins")
+        elif signs is None:  # no hub yet, or its key is elsewhere: made anew, every published wheel kept
+            shutil.rmtree(work / TUF_DIR, ignore_errors=True)
+            create(backend, [key], Settings(expires_days=365, pages_dir=PAGES_DIR))
+            for name, plugin in sorted(old.items()):
                 for entry in reversed(plugin.sorted_versions()):
-                    publish(root / entry.artifact.url, str(work), key=key, owner=plugin.owner, contract=False)
+                    publish(root / entry.artifact.url, backend, key=key, owner_key=key, contract=False)
                     if entry.yanked:
-                        yank(str(work), name, entry.version, reason=entry.yanked_reason, key=key_path)
+                        yank(backend, name, entry.version, hub_keys=[key], owner=key, reason=entry.yanked_reason)
                 if plugin.status != "active":
-                    set_status(str(work), name, plugin.status, reason=plugin.status_reason, key=key_path)
+                    set_status(backend, name, plugin.status, hub_keys=[key], reason=plugin.status_reason)
         for wheel in new:
             say(f"publishing {wheel.name}")
-            publish(wheel, str(work), key=key, owner="modahub", contract=contract)
-        shutil.rmtree(root / "hub.old", ignore_errors=True)
-        if (root / "hub").exists():
-            os.replace(root / "hub", root / "hub.old")
-        shutil.move(work / "hub", root / "hub")
-        shutil.move(work / REGISTRY_FILE, root / REGISTRY_FILE)
-        shutil.rmtree(root / "hub.old", ignore_errors=True)
+            publish(wheel, backend, key=key, owner_key=key, contract=contract)
+        for part in [p for p in (REGISTRY_FILE, PAGES_DIR, TUF_DIR) if (work / p).exists()]:
+            _replace(work / part, root / part)
     pub_path.write_text(key.public.text + "\n")
-    registry = Registry.from_bytes((root / REGISTRY_FILE).read_bytes(), source="registry.json")
-    say(f"bundled hub rebuilt: registry.json version {registry.version}")
+    say(f"bundled hub rebuilt: TUF snapshot of {len(published_plugins(root))} plugins")
     return True
+
+
+def _replace(src: Path, dest: Path) -> None:
+    """Move ``src`` over ``dest`` (a file or a folder), the old one removed only once the new one is in place."""
+    if src.is_file():
+        os.replace(src, dest)
+        return
+    old = dest.with_name(f"{dest.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if dest.exists():
+        os.replace(dest, old)
+    shutil.move(src, dest)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="wheels of every package into OUT/wheels, and OUT/bundled-hub: a pip index")
     build.add_argument("out", type=Path, nargs="?", default=Path("dist"))
-    bundled = sub.add_parser("bundled-hub", help="rebuild registry.json + hub/ from the plugins' wheels")
+    bundled = sub.add_parser("bundled-hub", help="rebuild the bundled hub (tuf/ + hub/) from the plugins' wheels")
     bundled.add_argument("--key", type=Path, required=True, help="the bundled hub's private key (made if absent)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
