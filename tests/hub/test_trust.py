@@ -140,19 +140,24 @@ def test_registry_schema_shipped_with_the_bundled_hub_is_current():
     assert (root / registry.file("registry.schema.json")).read_text() == json_schema()
 
 
-def test_the_bundled_hub_verifies_with_the_key_shipped_in_modahub(tmp_path):
+def test_the_bundled_hub_is_a_tuf_hub_that_verifies_with_the_key_shipped_in_modahub(tmp_path):
     from modahub.files import sha256_file
     from modahub_hub.hub.client import Hub
     from modahub_hub.hub.trust import bundled_hub_path
+    from modahub_hub.hub.tuf_hub import TufHub
 
     root = Path(__file__).resolve().parents[2]
-    hub = Hub.open()  # no --hub, no configured hub: the bundled one, found as package data
-    assert Path(hub.backend.hub_id) == bundled_hub_path()
-    assert (bundled_hub_path() / "registry.json").read_bytes() == (root / "registry.json").read_bytes()
-    assert "modahub-exact-index" in hub.registry.plugins
-    for plugin in hub.registry.plugins.values():
-        for entry in plugin.versions.values():
+    hub = Hub.open()  # no --hub, no configured hub: the bundled one, found as package data, trusted by the shipped key
+    assert isinstance(hub, TufHub) and Path(hub.backend.hub_id) == bundled_hub_path()
+    pinned = "tuf/metadata/root.json"
+    assert (bundled_hub_path() / pinned).read_bytes() == (root / pinned).read_bytes()
+    names = [row["name"] for row in hub.rows()]
+    assert "modahub-exact-index" in names and "modahub-video-frames" in names
+    for name in names:
+        for entry in hub.plugin(name).versions.values():  # owner-signed metadata pins every published wheel's bytes
             assert sha256_file(root / entry.artifact.url) == entry.artifact.sha256
+    assert Hub.open(str(root)).backend.hub_id != hub.backend.hub_id  # the checkout's copy: the same hub, other place
+    assert Hub.open(str(root)).plugin("modahub-exact-index").versions.keys() == hub.plugin("modahub-exact-index").versions.keys()
 
 
 def _someone_else(monkeypatch, tmp_path) -> None:

@@ -17,7 +17,7 @@ from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import FolderBackend
 from modahub_hub.hub.client import Hub
 from modahub_hub.hub.signing import SigningKey, generate_key
-from modahub_hub.hub.tuf_client import state_dir
+from modahub_hub.hub.tuf_client import identity, state_dir
 from modahub_hub.hub.tuf_ops import create, rotate_root
 from modahub_hub.hub.tuf_verified import RECORD
 
@@ -53,7 +53,7 @@ def _version(tuf_dir: Path) -> str:
 
 
 def _local_snapshot(tuf_dir: Path) -> Path:
-    return state_dir(FolderBackend(tuf_dir).hub_id) / "metadata" / "snapshot.json"
+    return state_dir(identity(FolderBackend(tuf_dir)) or "") / "metadata" / "snapshot.json"
 
 
 def test_a_warm_client_checks_the_snapshot_signatures_once_per_snapshot(tuf_dir, key, alice, wheel, snapshot_checks):

@@ -87,6 +87,7 @@ def test_a_user_installs_the_cli_from_the_hub_and_runs_the_demo_outside_the_repo
 
     found = json.loads(modahub("search", "--modality", "video", "--json").stdout)
     assert "modahub-video-frames" in {p["name"] for p in found}
+    assert list((home / ".config" / "modahub" / "tuf").glob("*/metadata/root.json"))  # read through TUF, its root pinned
     demo = modahub("demo", "--out", "demo", "--json")
     result = json.loads(demo.stdout)
     assert sorted(i.split()[0] for i in result["installed"]) == sorted(DEMO_PLUGINS)

@@ -64,7 +64,8 @@ def clash(names: PluginNames, taken: set[str]) -> str | None:
 
 
 def taken_names() -> set[str]:
-    """Distribution names of installed plugins and of the bundled hub's registry (read as plain JSON)."""
+    """Distribution names of installed plugins and of the bundled hub (its legacy registry read as plain JSON,
+    and its TUF plugin folders ``tuf/targets/p/<bin>/<name>``)."""
     from importlib.metadata import entry_points
 
     from modahub.plugins import ENTRY_POINT_GROUP
@@ -75,7 +76,9 @@ def taken_names() -> set[str]:
     try:
         from modahub_hub.hub.registry import REGISTRY_FILE
         from modahub_hub.hub.trust import bundled_hub_path
+        from modahub_hub.hub.tuf_layout import TARGETS_DIR
 
+        taken.update(normalize(p.name) for p in (bundled_hub_path() / TARGETS_DIR / "p").glob("*/*") if p.is_dir())
         data = json.loads((bundled_hub_path() / REGISTRY_FILE).read_text(encoding="utf-8"))
         taken.update(normalize(n) for n in data.get("plugins", {}))
     except (OSError, ValueError, AttributeError):
