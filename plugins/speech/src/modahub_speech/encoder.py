@@ -42,13 +42,18 @@ class SpeechAudioEncoder(ReadingEncoder):
         self._sphinx = Sphinx(self.beam, self.word_beam, self.second_pass)
 
     def _read(self, index: int, doc: Document) -> str:
-        payload = doc.payload.load()
-        samples, rate = payload.samples, payload.sample_rate  # type: ignore[union-attr]
-        if samples is None or not rate:
-            raise ExecutorError(f"{self.name}: document {index} (id {doc.id!r}) has no samples or no sample_rate")
-        if len(samples) / rate > MAX_SECONDS:
-            raise ExecutorError(
-                f"{self.name}: document {index} (id {doc.id!r}) is {len(samples) / rate:.0f} s long; "
-                f"split audio longer than {MAX_SECONDS:.0f} s into segments first"
-            )
-        return self._sphinx.transcribe(samples, rate)
+        return self._sphinx.transcribe(*spoken_samples(self.name, index, doc))
+
+
+def spoken_samples(executor: str, index: int, doc: Document) -> tuple[Any, int]:
+    """The samples and sample rate of audio document ``index``, checked (present, at most ``MAX_SECONDS``)."""
+    payload = doc.payload.load()
+    samples, rate = payload.samples, payload.sample_rate  # type: ignore[union-attr]
+    if samples is None or not rate:
+        raise ExecutorError(f"{executor}: document {index} (id {doc.id!r}) has no samples or no sample_rate")
+    if len(samples) / rate > MAX_SECONDS:
+        raise ExecutorError(
+            f"{executor}: document {index} (id {doc.id!r}) is {len(samples) / rate:.0f} s long; "
+            f"split audio longer than {MAX_SECONDS:.0f} s into segments first"
+        )
+    return samples, int(rate)

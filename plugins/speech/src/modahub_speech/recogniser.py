@@ -29,17 +29,22 @@ PINS = {
 """sha256 of the US-English model files in pocketsphinx 5.x."""
 
 
-def to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Float samples (N or N×channels, in [-1, 1]) at ``rate`` → mono 16-bit PCM at 16 kHz."""
+def mono_at(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Float samples (N or N×channels) at ``rate`` → mono float64 at ``target`` Hz (polyphase filter)."""
     from scipy.signal import resample_poly
 
     mono = np.asarray(samples, dtype=np.float64)
     if mono.ndim == 2:
         mono = mono.mean(axis=1)
-    if rate != RATE:
-        ratio = Fraction(RATE, int(rate)).limit_denominator(1000)
+    if rate != target:
+        ratio = Fraction(int(target), int(rate)).limit_denominator(1000)
         mono = resample_poly(mono, ratio.numerator, ratio.denominator)
-    return np.round(np.clip(mono, -1.0, 1.0) * 32767).astype(np.int16)
+    return mono
+
+
+def to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Float samples (N or N×channels, in [-1, 1]) at ``rate`` → mono 16-bit PCM at 16 kHz."""
+    return np.round(np.clip(mono_at(samples, rate, RATE), -1.0, 1.0) * 32767).astype(np.int16)
 
 
 class Sphinx:
