@@ -19,8 +19,9 @@ memory before and after. Nothing is asserted about time.
 
 ``--ray``: instead, ``modahub serve --engine ray`` with 1 and with 2 reader replicas on a real
 two-node Ray cluster on this machine (``LocalCluster``, one CPU per node) against local ``modahub
-serve``, all in one run, on an image app (digits-image + embedded-index of ``--n`` images):
-requests/s of encode and search batches from ``--clients`` concurrent clients (see ``ray_serve``).
+serve`` (measured before and after Ray; ratios against their mean), all in one run, on an image
+app (digits-image + embedded-index of ``--n`` images): requests/s of encode and search batches
+from ``--clients`` concurrent clients (see ``ray_serve``).
 """
 
 from __future__ import annotations
@@ -184,14 +185,18 @@ def ray_serve(args: argparse.Namespace) -> None:
         return out
 
     results: dict[str, dict[str, float]] = {}
-    port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "modahub"), "serve", str(folder / "app.yml"),
-                               "--port", str(port), "--queue", str(4 * args.clients)])
-    try:
-        results["local modahub serve"] = rates(f"http://127.0.0.1:{port}")
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+
+    def local(label: str) -> None:
+        port = free_port()
+        server = subprocess.Popen([str(Path(sys.executable).parent / "modahub"), "serve", str(folder / "app.yml"),
+                                   "--port", str(port), "--queue", str(4 * args.clients)])
+        try:
+            results[label] = rates(f"http://127.0.0.1:{port}")
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+    local("local serve, before Ray")
     started = time.perf_counter()
     with LocalCluster(folder / "c", nodes=(1, 1)) as cluster:
         cluster_s = time.perf_counter() - started
@@ -199,11 +204,12 @@ def ray_serve(args: argparse.Namespace) -> None:
         for replicas in (1, 2):
             with serve_on_ray(folder / "app.yml", port=free_port(), replicas=replicas, address=cluster.address) as url:
                 results[f"ray serve, {replicas} replica{'s' if replicas > 1 else ''}"] = rates(url)
+    local("local serve, after Ray")  # the load of others' work drifts: local is measured on both sides of Ray
     print(f"app: digits-image + embedded-index ({args.n} images); batches of {args.batch} images; {args.clients} clients; "
           f"{args.seconds:g} s per run, median of {args.rounds}; two-node Ray cluster (1 CPU per node) started in "
           f"{cluster_s:.1f} s; {os.cpu_count()} CPUs on this machine")
-    base = results["local modahub serve"]
-    print(f"{'':28}{'encode req/s':>14}{'vs local':>10}{'search req/s':>14}{'vs local':>10}")
+    base = {w: statistics.mean(results[f"local serve, {t} Ray"][w] for t in ("before", "after")) for w in ("encode", "search")}
+    print(f"{'':28}{'encode req/s':>14}{'vs local':>10}{'search req/s':>14}{'vs local':>10}   (local: mean of before and after)")
     for label, rate in results.items():
         print(f"{label:28}{rate['encode']:14.1f}{rate['encode'] / base['encode']:10.2f}"
               f"{rate['search']:14.1f}{rate['search'] / base['search']:10.2f}")
