@@ -16,10 +16,13 @@ import struct
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from modahub.documents import WeightsPin
 from modahub.errors import ModahubInputError
 from modahub.files import sha256_file
+
+if TYPE_CHECKING:
+    from modahub.documents import WeightsPin
 
 PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib"})
 """File endings of pickle-based weight formats (PyTorch, joblib); refused whatever they hold."""
@@ -193,6 +196,8 @@ def resolve_weights(
 
 def weights_pin(folder: str | Path, repo: str, revision: str, filename: str) -> WeightsPin:
     """The :class:`~modahub.WeightsPin` of ``filename`` in ``folder`` (for generator provenance)."""
+    from modahub.documents import WeightsPin  # here: documents imports numpy, which `modahub install` never needs
+
     path = Path(folder) / filename
     if not path.is_file():
         raise WeightsError(f"missing weights file {filename!r} in {folder}")
