@@ -315,11 +315,18 @@ def report(args, bin_: Path, base: str, env: dict[str, str], counter: Counter, t
         rows.append((label, op, state, *result))
         print(f"{label:<28} {op:<8} {state:<5} {result[2]:>15,} {result[0]:>8.3f} {result[1]:>7.3f}", flush=True)
 
+    from modahub_hub.hub.tuf_client import genesis_identity
+    from modahub_hub.hub.tuf_layout import GENESIS_ROOT
+
+    tuf_identity = genesis_identity((tmp / "site" / "tuf" / GENESIS_ROOT).read_bytes())
+
     def client(hub: str, name: str, legacy: bool) -> dict[str, str]:
+        """A user config that trusts the hub key for the hub's identity (a legacy registry without a name: its URL)."""
         config = tmp / f"config-{name}"
         shutil.rmtree(config, ignore_errors=True)
         config.mkdir()
-        (config / "config.json").write_text(json.dumps({"hubs": {hub: {"keys": [hub_key.public.text]}}}))
+        identity = hub if legacy else tuf_identity
+        (config / "config.json").write_text(json.dumps({"hubs": {identity: {"keys": [hub_key.public.text]}}}))
         run_env = env | {"MODAHUB_CONFIG_DIR": str(config)}
         if legacy:  # let today's client read a registry over its 32 MiB cap at all
             run_env["MODAHUB_MAX_METADATA_BYTES"] = str(registry_bytes + 1)
