@@ -64,7 +64,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, kit):
             from modahub_hub.client import Client
 
             client = Client(url)
-            client.wait_ready(20)
+            client.wait_ready(60)
             client.index(docs)
             yield types.SimpleNamespace(url=url, client=client, folder=folder, docs=docs, queries=queries, kit=kit,
                                         schema=schemathesis.openapi.from_url(f"{url}/openapi.json"))
@@ -127,7 +127,7 @@ def test_the_index_saved_after_the_fuzzing_reopens(served):
         from modahub_hub.client import Client
 
         client = Client(url)
-        client.wait_ready(20)
+        client.wait_ready(60)
         assert {d.id for d in served.docs} <= {m.id for hits in client.search(served.docs, k=1000) for m in hits}
     app = App.from_yaml(served.folder / "app.yml")
     assert [[m.id for m in hits] for hits in app.search(served.queries, k=5).matches] == before

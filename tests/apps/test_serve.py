@@ -240,7 +240,7 @@ def test_serve_command_shuts_down_gracefully_finishing_accepted_work(toys, tmp_p
 def test_the_openapi_schema_describes_each_modality_s_payload_plugin_modalities_included(toys, kit, tmp_path):
     (tmp_path / "app.yml").write_text("name: tallies\nencoders:\n  - uses: toy-text\n  - uses: toy-tally\n")
     with kit.ServerThread(create_app(App.from_yaml(tmp_path / "app.yml"))) as url:
-        Client(url).wait_ready(10)
+        Client(url).wait_ready(60)
         schemas = httpx.get(f"{url}/openapi.json").json()["components"]["schemas"]
         tally = schemas["TallyPayload"]
         assert {"count", "counter", "uri"} <= set(tally["properties"]) and tally["additionalProperties"] is False

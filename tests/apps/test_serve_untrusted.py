@@ -62,7 +62,7 @@ class Served:
 
     def __init__(self, url: str) -> None:
         self.url, self.client = url, Client(url)
-        self.client.wait_ready(10)
+        self.client.wait_ready(60)
         self.client.index([modahub.text(f"a story about {w}", id=f"t{i}", tags={"n": i})
                            for i, w in enumerate(["one", "two", "three"])])
         self.before = self._hits()
@@ -133,7 +133,7 @@ def test_without_uri_dirs_no_document_may_name_a_file(toys, kit, tmp_path):
     (tmp_path / "app.yml").write_text("encoders:\n  - uses: toy-text\n")
     (tmp_path / "note.txt").write_text("a note about five")
     with kit.ServerThread(create_app(App.from_yaml(tmp_path / "app.yml"))) as url:
-        Client(url).wait_ready(10)
+        Client(url).wait_ready(60)
         response = httpx.post(url + "/encode", json={"docs": [_doc("text", {"uri": str(tmp_path / "note.txt")})]})
         assert response.status_code == 422
         assert "may not name files" in response.json()["detail"][0]["msg"]
@@ -158,7 +158,7 @@ def test_the_index_survives_a_restart_after_refused_writes(guarded, kit):
         before = served.before
     with kit.ServerThread(create_app(App.from_yaml(guarded))) as url:
         client = Client(url)
-        client.wait_ready(10)
+        client.wait_ready(60)
         assert [[(m.id, m.score) for m in h] for h in client.search([modahub.text("two")], k=3)] == before
 
 
