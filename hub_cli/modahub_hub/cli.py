@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("modahub_hub.commands.inspect:doctor", "Check the environment and report broken plugins."),
     "new": ("modahub_hub.commands.authoring:new", "Create a new plugin (encoder, indexer or generator) from a template."),
     "test": ("modahub_hub.commands.authoring:test", "Run the executor contract on a plugin folder or installed plugin."),
+    "manifest": ("modahub_hub.commands.manifest:manifest", "Write a plugin folder's modahub.toml from its code, or check it."),
     "hub": ("modahub_hub.commands.hub_admin:hub", "Create and administer hubs: init, keygen, trust, default, status, yank."),
     "search": ("modahub_hub.commands.search:search", "Find plugins in a hub by name, summary, modality and kind."),
     "pull": ("modahub_hub.commands.install:pull", "Download and verify a plugin's wheel without installing it."),

@@ -69,7 +69,7 @@ class ContractReport:
 
 
 @dataclass(frozen=True)
-class _Source:
+class PluginSource:
     """Plugin code that is not installed: where it is, its entry points, distribution name and version."""
 
     path: Path
@@ -78,7 +78,7 @@ class _Source:
     version: str
 
 
-def _folder_source(folder: Path) -> _Source:
+def folder_source(folder: Path) -> PluginSource:
     pyproject = folder / "pyproject.toml"
     if not pyproject.is_file():
         raise ContractTargetError(f"{folder}: no pyproject.toml; a plugin folder is what 'modahub new' makes")
@@ -94,7 +94,7 @@ def _folder_source(folder: Path) -> _Source:
         )
     code = folder / "src" if (folder / "src").is_dir() else folder
     eps = [EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in declared.items()]
-    return _Source(code, eps, project.get("name", folder.name), _folder_version(data, code))
+    return PluginSource(code, eps, project.get("name", folder.name), _folder_version(data, code))
 
 
 def _folder_version(pyproject: dict[str, Any], code: Path) -> str:
@@ -112,7 +112,7 @@ def _folder_version(pyproject: dict[str, Any], code: Path) -> str:
     return "unknown"
 
 
-def _wheel_source(wheel: Path, into: Path) -> _Source:
+def _wheel_source(wheel: Path, into: Path) -> PluginSource:
     """Unpack ``wheel`` into ``into`` and read its entry points and metadata."""
     try:
         with zipfile.ZipFile(wheel) as archive:
@@ -129,11 +129,11 @@ def _wheel_source(wheel: Path, into: Path) -> _Source:
         raise ContractTargetError(f"{wheel}: declares no entry point in group {ENTRY_POINT_GROUP!r}")
     eps = [EntryPoint(name, value.strip(), ENTRY_POINT_GROUP) for name, value in parser.items(ENTRY_POINT_GROUP)]
     meta = email.parser.Parser().parsestr((info / "METADATA").read_text(encoding="utf-8"))
-    return _Source(into, eps, meta.get("Name", wheel.name), meta.get("Version", "unknown"))
+    return PluginSource(into, eps, meta.get("Name", wheel.name), meta.get("Version", "unknown"))
 
 
 @contextmanager
-def _isolated(code: Path | None) -> Iterator[None]:
+def isolated(code: Path | None) -> Iterator[None]:
     """Import plugin code from ``code``; undo the imports, the process-wide manager and the modalities
     registered meanwhile afterwards."""
     saved_path, saved_modules, saved_manager = list(sys.path), set(sys.modules), plugins._manager
@@ -153,7 +153,7 @@ def _isolated(code: Path | None) -> Iterator[None]:
                     del sys.modules[name]
 
 
-def _source_records(source: _Source) -> tuple[PluginManager, list[PluginRecord]]:
+def _source_records(source: PluginSource) -> tuple[PluginManager, list[PluginRecord]]:
     """A manager with the installed plugins plus ``source`` (which wins over an installed copy of itself)."""
     for ep in source.eps:
         top = ep.value.split(":")[0].split(".")[0]
@@ -193,12 +193,12 @@ def run_here(target: str | Path, *, executors: list[str] | None = None) -> Contr
     path = Path(target)
     with tempfile.TemporaryDirectory(prefix="modahub-contract-") as tmp:
         if path.is_dir():
-            source: _Source | None = _folder_source(path.resolve())
+            source: PluginSource | None = folder_source(path.resolve())
         elif path.suffix == ".whl" and path.is_file():
             source = _wheel_source(path, Path(tmp).resolve())
         else:
             source = None
-        with _isolated(source.path if source else None):
+        with isolated(source.path if source else None):
             mgr, records = _source_records(source) if source else _installed_records(str(target))
             plugins._manager = mgr  # documents of the plugin's own modalities validate through it
             for record in records:

@@ -89,3 +89,43 @@ def documents_from_paths(paths: Iterable[str | Path]) -> list[Document]:
         else:
             raise InputError(f"{path}: no such file or folder")
     return docs
+
+
+def document_from_json(text: str, *, position: int = 0) -> Document:
+    """A document given as JSON on the command line (``--doc``); ``id`` defaults to ``doc-<position>``."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--doc {position + 1}: not JSON ({exc.msg} at character {exc.pos}); "
+                         'write e.g. --doc \'{"modality": "text", "payload": {"text": "hello"}}\'') from None
+    if not isinstance(data, dict):
+        raise InputError(f"--doc {position + 1}: a document is a JSON object with modality and payload")
+    try:
+        return Document.model_validate({"id": f"doc-{position}", **data})
+    except ValidationError as exc:
+        raise InputError(f"--doc {position + 1}: not a document: {exc.errors()[0]['msg']}") from None
+
+
+def text_field(modality: str) -> str:
+    """The one data field of ``modality``'s payload, when it is text: what ``--text`` fills with ``--modality``."""
+    from typing import get_args
+
+    from modahub.modalities import get
+
+    payload = get(modality).payload
+    fields = payload.data_fields
+    if len(fields) == 1 and set(get_args(payload.model_fields[fields[0]].annotation)) == {str, type(None)}:
+        return fields[0]
+    raise InputError(f"modality {modality!r}: its payload ({', '.join(fields) or 'no data fields'}) is not a single "
+                     "text field, so --text cannot fill it; give whole documents with --doc '{json}' instead")
+
+
+def documents_from_texts(texts: Iterable[str], modality: str = "text") -> list[Document]:
+    """``--text`` values as documents of ``modality`` (one whose payload is a single text field)."""
+    field = text_field(modality)
+    try:
+        return [Document(id=f"text-{i}", modality=modality, payload={field: t}) for i, t in enumerate(texts)]
+    except ValidationError as exc:
+        raise InputError(f"--text as {modality}: {exc.errors()[0]['msg']}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from modahub_hub.cli import cli
@@ -75,3 +76,28 @@ def test_non_finite_tags_and_duplicate_keys_are_clear_errors(app_file, tmp_path)
     twice.write_text("encoders:\n  - uses: toy-text\nencoders:\n  - uses: toy-image\n")
     out = CliRunner().invoke(cli, ["run", str(twice), "encode", "-t", "x"])
     assert out.exit_code != 0 and "line 3: duplicate key 'encoders' (first on line 1)" in out.output
+
+
+def test_any_modality_is_queried_with_doc_json_or_a_single_text_field(toys, kit, tmp_path):
+    app_file = tmp_path / "tally.yml"
+    app_file.write_text("name: tally\nencoders:\n  - uses: toy-text\n  - uses: toy-tally\n"
+                        "index:\n  uses: exact-index\n  with: {path: ./index}\n")
+    write_corpus(tmp_path / "corpus.jsonl", [d for d in kit.corpus() if d.modality == "text"])
+    invoke("run", str(app_file), "index", "-i", str(tmp_path / "corpus.jsonl"))
+    doc = json.dumps({"modality": "tally", "payload": {"count": 7}, "tags": {"from": "cli"}})
+    out = invoke("run", str(app_file), "search", "--doc", doc, "--modality", "text", "-t", "seven", "-k", "1", "--json")
+    assert out.exit_code == 0, out.output
+    results = json.loads(out.output)["results"]
+    assert [(r["query"]["id"], r["query"]["modality"]) for r in results] == [("text-0", "text"), ("doc-0", "tally")]
+    assert results[0]["matches"][0]["id"] == results[1]["matches"][0]["id"] == "txt-7"
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--doc", "{not json"], "--doc 1: not JSON"),
+    (["--doc", '{"modality": "tally", "payload": {"count": "many"}}'], "--doc 1: not a document"),
+    (["--modality", "tally", "-t", "7"], "modality 'tally': its payload (count) is not a single text field"),
+    (["--modality", "no-such", "-t", "7"], "unknown modality 'no-such'"),
+])
+def test_bad_query_documents_are_one_line_errors(app_file, args, says):
+    out = CliRunner().invoke(cli, ["run", str(app_file), "search", *args])
+    assert out.exit_code != 0 and says in out.output and "Traceback" not in out.output, out.output

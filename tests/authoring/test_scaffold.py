@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from modahub.manifest import parse_manifest
 from modahub_hub.cli import cli
+from modahub_hub.commands.manifest import generate
 from modahub_hub.contract_targets import run_here
 from modahub_hub.scaffold import BUILTIN_MODALITIES, PluginNameError, ScaffoldError, ScaffoldOptions, plugin_names, render
 from modahub_hub.scaffold.names import clash
@@ -68,9 +69,14 @@ def test_rendered_file_set(tmp_path, kind, modality, extra):
     assert _files(tmp_path / "demo") == COMMON | package | extra
 
 
+TYPED = {  # new modalities with typed payload fields (--field) and file extensions (--extension)
+    "molecule": {"fields": (("smiles", "str"),), "extensions": (".smi",)},
+    "assay": {"fields": (("name", "str"), ("dose", "float"), ("wells", "int"), ("active", "bool"), ("trace", "array"))},
+}
+NEW_MODALITIES = ("spectrum", *TYPED)
 KINDS_AND_MODALITIES = [
-    *(("encoder", m) for m in (*BUILTIN_MODALITIES, "spectrum")),
-    *(("generator", m) for m in (*BUILTIN_MODALITIES, "spectrum")),
+    *(("encoder", m) for m in (*BUILTIN_MODALITIES, *NEW_MODALITIES)),
+    *(("generator", m) for m in (*BUILTIN_MODALITIES, *NEW_MODALITIES)),
     *(("indexer", m) for m in ("*", "text", "spectrum")),
 ]
 
@@ -85,7 +91,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rendered")
     for kind, modality in KINDS_AND_MODALITIES:
         name = _name(kind, modality)
-        render(ScaffoldOptions(plugin_names(name), kind=kind, modality=modality), root / name)
+        render(ScaffoldOptions(plugin_names(name), kind=kind, modality=modality, **TYPED.get(modality, {})), root / name)
     return root
 
 
@@ -101,7 +107,10 @@ def test_every_kind_and_modality_passes_the_contract_out_of_the_box(rendered, ki
     manifest_file = rendered / name / "src" / plugin_names(name).package / "modahub.toml"
     manifest = parse_manifest(manifest_file.read_text(), source=str(manifest_file))
     assert [(e.name, e.kind) for e in manifest.executors] == [(name, kind)]
-    assert [m.name for m in manifest.modalities] == (["spectrum"] if modality == "spectrum" else [])
+    assert [(m.name, m.extensions) for m in manifest.modalities] == (
+        [(modality, list(TYPED.get(modality, {}).get("extensions", ())))] if modality in NEW_MODALITIES else [])
+    ((_, declared, generated),) = generate(rendered / name)
+    assert declared == generated  # the rendered modahub.toml is what 'modahub manifest --write' makes of the code
     report = run_here(rendered / name)
     assert report.ok, (report.errors, [(r.rule, r.message) for r in report.failures])
     assert {r.executor for r in report.results} == {name}

@@ -50,7 +50,7 @@ class MoleculePayload(Payload):
 
 @hookimpl
 def register_modalities(register):
-    register(Modality("molecule", MoleculePayload, "a molecule as SMILES, with optional measurements", (".smi",)))
+    register(Modality("molecule", MoleculePayload, "a molecule as SMILES, with optional measurements"))
 '''
 
 FP_MANIFEST = """

@@ -35,7 +35,8 @@ class UnknownModalityError(ModahubInputError):
 @dataclass(frozen=True)
 class Modality:
     """A modality: its name, the pydantic model of its payload, a one-line description and the file
-    extensions (lower case, with the dot) whose files its payload reads from a ``uri``."""
+    extensions (lower case, with the dot) its payload reads from a ``uri`` (for a plugin's modality,
+    modahub maps files through the manifest, which ``modahub manifest --write`` generates from this)."""
 
     name: str
     payload: type[Payload]

@@ -270,6 +270,44 @@ class PluginManager:
         return None
 
 
+def manifest_from_code(module: str, existing: Manifest | None = None) -> Manifest:
+    """The manifest of what the plugin whose hooks live in ``module`` registers (this imports it).
+
+    Executors (name, kind, modalities, an encoder's class-level space and dim, a generator's output
+    modality, the first paragraph of the class docstring as summary) and modalities (name,
+    description, file extensions) come from its hooks; ``extras`` and ``commands``, which the code
+    does not state, are kept from ``existing``. ``modahub manifest --write`` writes the result.
+    """
+    from modahub.manifest import ModalitySpec
+
+    pm = pluggy.PluginManager("modahub")
+    pm.add_hookspecs(hookspecs)
+    pm.register(importlib.import_module(module.split(":")[0]))
+    pm.check_pending()
+    registered: list[Modality] = []
+    classes: list[type[Executor]] = []
+    pm.hook.register_modalities(register=registered.append)
+    pm.hook.register_executors(register=classes.append)
+    extras = {e.name: e.extras for e in existing.executors} if existing else {}
+    return Manifest(
+        executors=[_spec_of(cls, extras.get(cls.name, [])) for cls in classes],
+        modalities=[ModalitySpec(name=m.name, description=m.description, extensions=list(m.extensions)) for m in registered],
+        commands=existing.commands if existing else [],
+    )
+
+
+def _spec_of(cls: type[Executor], extras: list[str]) -> ExecutorSpec:
+    doc = (cls.__dict__.get("__doc__") or "").strip().split("\n\n")[0]
+    facts: dict[str, Any] = {"name": cls.name, "kind": cls.kind, "modalities": list(cls.modalities),
+                             "summary": " ".join(doc.split()), "extras": extras}
+    space, dim = getattr(cls, "space", ""), getattr(cls, "dim", 0)
+    if cls.kind == "encoder" and space and dim:
+        facts |= {"space": space, "dim": dim}
+    if cls.kind == "generator":
+        facts["output_modality"] = getattr(cls, "output_modality", None)
+    return ExecutorSpec(**facts)
+
+
 _manager: PluginManager | None = None
 
 

@@ -28,13 +28,22 @@ def _ask(value: object, interactive: bool, prompt: str, default: object, **kwarg
 @click.option("--kind", type=click.Choice(_KINDS), help="What the plugin's executor does (default encoder).")
 @click.option("--modality", help=f"Modality it handles or makes: {_MODALITY_HELP}.")
 @click.option("--modality-description", help="One line describing a new modality.")
+@click.option("--field", "fields", multiple=True, metavar="NAME:TYPE",
+              help="A field of a new modality's payload; TYPE is str, int, float, bool or array. Repeatable "
+                   "(default: values:array).")
+@click.option("--extension", "extensions", multiple=True, metavar=".EXT",
+              help="A file extension a new modality reads (e.g. .smi). Repeatable.")
 @click.option("--dim", type=int, help="Encoder vector size (default 256 for text, else 64).")
 @click.option("--space", help="Encoder embedding space name (default NAME-v1).")
 @click.option("--description", help="One-line summary for the manifest, README and package metadata.")
 @click.option("--author", help="Author name for the package metadata.")
 @click.option("--email", help="Author e-mail for the package metadata.")
 @click.option("--license", "license_", help="SPDX license expression (default Apache-2.0).")
-@click.option("--directory", type=click.Path(path_type=Path), help="Folder to create (default ./modahub-NAME).")
+@click.option("--directory", type=click.Path(path_type=Path),
+              help="Folder to create (default ./modahub-NAME); with --add, the plugin folder (default .).")
+@click.option("--add", "add_kind", type=click.Choice(_KINDS),
+              help="Add executor NAME of this kind to the existing plugin in --directory: code, contract test, "
+                   "registration, regenerated modahub.toml.")
 @click.option(
     "--interactive/--no-interactive", default=None, help="Prompt for choices not given as flags (default: when a terminal)."
 )
@@ -43,6 +52,8 @@ def new(
     kind: str | None,
     modality: str | None,
     modality_description: str | None,
+    fields: tuple[str, ...],
+    extensions: tuple[str, ...],
     dim: int | None,
     space: str | None,
     description: str | None,
@@ -50,9 +61,11 @@ def new(
     email: str | None,
     license_: str | None,
     directory: Path | None,
+    add_kind: str | None,
     interactive: bool | None,
 ) -> None:
-    """Create a complete plugin NAME: executor, manifest, contract tests, README, Dockerfile, CI."""
+    """Create a complete plugin NAME: executor, manifest, contract tests, README, Dockerfile, CI
+    (or, with --add KIND, add executor NAME to an existing plugin)."""
     from modahub_hub.scaffold import ScaffoldError, ScaffoldOptions, plugin_names, render
     from modahub_hub.scaffold.names import PluginNameError, clash, taken_names
 
@@ -61,6 +74,19 @@ def new(
         names = plugin_names(name)
     except PluginNameError as exc:
         raise UserError(str(exc)) from None
+    if add_kind is not None:
+        from modahub_hub.scaffold.add import add_executor
+
+        folder = directory or Path(".")
+        extra = {k: v for k, v in dict(dim=dim, space=space, description=description).items() if v is not None}
+        try:
+            options = ScaffoldOptions(names, kind=add_kind, modality=modality or ("*" if add_kind == "indexer" else "text"),
+                                      **extra)  # type: ignore[arg-type]
+            changed = add_executor(folder, options)
+        except ScaffoldError as exc:
+            raise UserError(str(exc)) from None
+        click.echo(f"Added {add_kind} {names.name!r} to {folder}/: " + ", ".join(p.as_posix() for p in changed))
+        return
     taken = clash(names, taken_names())
     if taken:
         kind_of = "is the name of" if taken == names.dist else "looks like"
@@ -80,6 +106,11 @@ def new(
 
     if modality not in (*BUILTIN_MODALITIES, ANY_MODALITY):
         options["modality_description"] = _ask(modality_description, ask, f"Describe the new modality {modality!r}", "")
+    bad = [f for f in fields if f.count(":") != 1]
+    if bad:
+        raise UserError(f"--field {bad[0]!r}: write NAME:TYPE, e.g. --field smiles:str")
+    options["fields"] = tuple(tuple(f.split(":")) for f in fields)
+    options["extensions"] = tuple(e.lower() for e in extensions)
     if kind == "encoder":
         options["dim"] = _ask(dim, ask, "Vector size", DEFAULT_DIM.get(modality, FALLBACK_DIM), type=int)
         options["space"] = _ask(space, ask, "Embedding space", f"{names.name}-v1")

@@ -83,16 +83,17 @@ def progress_bar(enabled: bool) -> Iterator[Any]:
         yield update
 
 
-def read_inputs(paths: tuple[Path, ...], texts: tuple[str, ...]) -> list[Any]:
-    """Documents from files/folders/.jsonl and literal texts."""
-    import modahub
-    from modahub_hub.inputs import InputError, documents_from_paths
+def read_inputs(paths: tuple[Path, ...], texts: tuple[str, ...], jsons: tuple[str, ...],
+                modality: str) -> list[Any]:
+    """Documents from files/folders/.jsonl, literal texts (of ``modality``) and JSON documents."""
+    from modahub.modalities import UnknownModalityError
+    from modahub_hub.inputs import InputError, document_from_json, documents_from_paths, documents_from_texts
 
     try:
-        docs = documents_from_paths(paths)
-    except InputError as exc:
+        return [*documents_from_paths(paths), *documents_from_texts(texts, modality),
+                *(document_from_json(j, position=i) for i, j in enumerate(jsons))]
+    except (InputError, UnknownModalityError) as exc:
         raise UserError(str(exc)) from None
-    return docs + [modahub.text(t, id=f"text-{i}") for i, t in enumerate(texts)]
 
 
 def read_prompts(paths: tuple[Path, ...], texts: tuple[str, ...]) -> list[str]:
@@ -149,6 +150,10 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
 @click.option("--input", "-i", "inputs", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="A file, folder or .jsonl of documents (for generate: a file of prompts, one per line). Repeatable.")
 @click.option("--text", "-t", "texts", multiple=True, help="A literal text document, query or prompt. Repeatable.")
+@click.option("--modality", "text_modality", default="text", show_default=True, metavar="NAME",
+              help="The modality of the --text values: any whose payload is one text field (e.g. molecule for SMILES).")
+@click.option("--doc", "docs", multiple=True, metavar="JSON",
+              help='A document as JSON, any modality: \'{"modality": "molecule", "payload": {"smiles": "CCO"}}\'. Repeatable.')
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(min=1), help="Matches per query (search).")
 @click.option("--filter", "filters", multiple=True, metavar="KEY=VALUE", help="Only matches with this tag (search).")
 @click.option("-n", "n", default=1, show_default=True, type=click.IntRange(min=1), help="Documents per prompt (generate).")
@@ -162,10 +167,10 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
 @click.option("--address", envvar="RAY_ADDRESS", metavar="HOST:PORT",
               help="With --engine ray: the Ray cluster to run on (its head's address; default $RAY_ADDRESS); "
                    "without it, a private cluster on this machine for the run.")
-def run(app_file: Path, shape: str, inputs: tuple[Path, ...], texts: tuple[str, ...], k: int, filters: tuple[str, ...],
-        n: int, seed: int | None, generator: str | None, as_json: bool, progress: bool, engine: str, workers: int,
-        address: str | None) -> None:
-    """Run APP_FILE's index, search, generate or encode pipeline on --input files and --text values."""
+def run(app_file: Path, shape: str, inputs: tuple[Path, ...], texts: tuple[str, ...], text_modality: str,
+        docs: tuple[str, ...], k: int, filters: tuple[str, ...], n: int, seed: int | None, generator: str | None,
+        as_json: bool, progress: bool, engine: str, workers: int, address: str | None) -> None:
+    """Run APP_FILE's index, search, generate or encode pipeline on --input files, --text values and --doc documents."""
     from modahub.executors import ExecutorError
     from modahub.pipeline import PipelineError
 
@@ -174,10 +179,12 @@ def run(app_file: Path, shape: str, inputs: tuple[Path, ...], texts: tuple[str, 
 
         address = cluster_address(address)  # a malformed address fails before any work
     app = load_app(app_file)
-    if not inputs and not texts:
-        raise UserError("nothing to run on: give --input PATH and/or --text TEXT")
+    if not inputs and not texts and not docs:
+        raise UserError("nothing to run on: give --input PATH, --text TEXT or --doc JSON")
+    if shape == "generate" and docs:
+        raise UserError("generate reads prompts: give them with --text or --input, not --doc")
     try:
-        items = read_prompts(inputs, texts) if shape == "generate" else read_inputs(inputs, texts)
+        items = read_prompts(inputs, texts) if shape == "generate" else read_inputs(inputs, texts, docs, text_modality)
         with progress_bar(progress and not as_json) as update:
             if engine == "ray":
                 from modahub_hub.engines.ray_engine import run_on_ray

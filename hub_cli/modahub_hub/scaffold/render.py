@@ -24,6 +24,10 @@ ANY_MODALITY = "*"
 _MODALITY = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 DEFAULT_DIM = {"text": 256}
 FALLBACK_DIM = 64
+FIELD_TYPES = {"str": "str", "int": "int", "float": "float", "bool": "bool", "array": "NDArray"}
+"""``--field NAME:TYPE`` types of a new modality's payload, and the annotation each becomes."""
+_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_EXTENSION = re.compile(r"^\.[a-z0-9][a-z0-9_-]{0,15}$")
 
 
 class ScaffoldError(ValueError):
@@ -44,6 +48,10 @@ class ScaffoldOptions:
     author: str = ""
     email: str = ""
     license: str = "Apache-2.0"
+    fields: tuple[tuple[str, str], ...] = ()
+    """A new modality's payload fields, (name, type) with a type of :data:`FIELD_TYPES`; empty: ``values``, a float array."""
+    extensions: tuple[str, ...] = ()
+    """File extensions a new modality reads (``.smi``)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -58,6 +66,17 @@ class ScaffoldOptions:
                 raise ScaffoldError(f"{field_name} {value!r}: one printable line without quotes or backslashes, please")
         if self.dim is not None and not 2 <= self.dim <= 65536:
             raise ScaffoldError(f"dim {self.dim}: choose a vector size between 2 and 65536")
+        if (self.fields or self.extensions) and not self.new_modality:
+            raise ScaffoldError(f"--field and --extension describe a new modality; {self.modality!r} is not one")
+        names = [name for name, _ in self.fields]
+        for name, type_ in self.fields:
+            if not _FIELD.match(name) or name in ("uri", "data_fields") or names.count(name) > 1:
+                raise ScaffoldError(f"field {name!r}: use a new lowercase identifier (letters, digits, '_'), not 'uri'")
+            if type_ not in FIELD_TYPES:
+                raise ScaffoldError(f"field {name}:{type_}: the type is one of {', '.join(FIELD_TYPES)}")
+        for ext in self.extensions:
+            if not _EXTENSION.match(ext):
+                raise ScaffoldError(f"extension {ext!r}: a dot and 1-16 lowercase letters or digits, e.g. '.smi'")
 
     @property
     def new_modality(self) -> bool:
@@ -80,8 +99,12 @@ class ScaffoldOptions:
             "module": self.kind,
             "new_modality": self.new_modality,
             "modality_class": modality_class,
-            "modality_description": self.modality_description or f"{self.modality} readings: a float array",
-            "baseline": "new" if self.new_modality else self.modality,
+            "modality_description": self.modality_description or (
+                f"{self.modality} records: {', '.join(n for n, _ in self.fields)}" if self.fields
+                else f"{self.modality} readings: a float array"),
+            "baseline": ("fields" if self.fields else "new") if self.new_modality else self.modality,
+            "fields": [{"name": n, "type": t, "annotation": FIELD_TYPES[t]} for n, t in self.fields],
+            "extensions": list(self.extensions),
             "dim": self.dim or DEFAULT_DIM.get(self.modality, FALLBACK_DIM),
             "space": self.space or f"{names.name}-v1",
             "description": self.description or f"{_article(self.kind).capitalize()} {self.kind} for {self._modality_words()}",
@@ -105,7 +128,8 @@ def templates_root() -> Path:
     return root
 
 
-def _environment(root: Path):  # -> jinja2.Environment (imported lazily)
+def environment(root: Path):  # -> jinja2.Environment (imported lazily)
+    """The jinja2 environment of the templates under ``root`` (strict: an unknown variable is an error)."""
     import jinja2
 
     return jinja2.Environment(
@@ -133,7 +157,7 @@ def render(options: ScaffoldOptions, dest: Path) -> list[Path]:
     if dest.exists():
         raise ScaffoldError(f"{dest} already exists; choose another name or --directory (nothing was overwritten)")
     root = templates_root()
-    env, context = _environment(root), options.context()
+    env, context = environment(root), options.context()
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     written: list[Path] = []

@@ -1,0 +1,69 @@
+"""``modahub manifest``: a plugin folder's modahub.toml generated from its code, or checked against it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from modahub_hub.output import UserError
+
+
+def _differences(declared: object, generated: object) -> list[str]:
+    """What differs between two manifests, entry by entry (``executor 'x': dim: 8 in the file, 16 in the code``)."""
+    from modahub.manifest import Manifest
+
+    assert isinstance(declared, Manifest) and isinstance(generated, Manifest)
+    out = []
+    for table, what in (("executors", "executor"), ("modalities", "modality")):
+        have = {e.name: e.model_dump() for e in getattr(declared, table)}
+        want = {e.name: e.model_dump() for e in getattr(generated, table)}
+        out += [f"{what} {n!r} is in the code, not in the file" for n in want if n not in have]
+        out += [f"{what} {n!r} is in the file, not in the code" for n in have if n not in want]
+        out += [f"{what} {n!r}: {k}: {have[n][k]!r} in the file, {want[n][k]!r} in the code"
+                for n in want if n in have for k in want[n] if have[n][k] != want[n][k]]
+    return out
+
+
+def generate(folder: Path) -> list[tuple[Path, object, object]]:
+    """(manifest path, the manifest in the file or None, the manifest the code states) per entry point of ``folder``."""
+    from modahub.manifest import MANIFEST_FILE, parse_manifest
+    from modahub.plugins import manifest_from_code
+    from modahub_hub.contract_targets import ContractTargetError, folder_source, isolated
+
+    try:
+        source = folder_source(folder.resolve())
+    except ContractTargetError as exc:
+        raise UserError(str(exc)) from None
+    found = []
+    for ep in source.eps:
+        path = source.path / ep.value.split(":")[0].split(".")[0] / MANIFEST_FILE
+        declared = parse_manifest(path.read_text(encoding="utf-8"), source=str(path)) if path.is_file() else None
+        with isolated(source.path):
+            found.append((path, declared, manifest_from_code(ep.value, declared)))
+    return found
+
+
+@click.command("manifest")
+@click.argument("folder", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--write", "write", is_flag=True, help="Write modahub.toml from the code (else check it, exit 3 when stale).")
+def manifest(folder: Path, write: bool) -> None:
+    """Generate FOLDER's modahub.toml from the code its hooks register (--write), or check it is up to date."""
+    from modahub.errors import ModahubVerificationError
+    from modahub.files import atomic_write
+    from modahub.manifest import manifest_toml
+
+    stale = []
+    for path, declared, generated in generate(folder):
+        if write:
+            atomic_write(path, manifest_toml(generated).encode("utf-8"))  # type: ignore[arg-type]
+            click.echo(f"wrote {path}")
+        elif declared is None:
+            stale.append(f"{path}: missing")
+        elif declared != generated:
+            stale.append(f"{path}: {'; '.join(_differences(declared, generated)) or 'commands or order differ'}")
+        else:
+            click.echo(f"{path} is up to date")
+    if stale:
+        raise ModahubVerificationError(f"modahub.toml differs from the code ({'; '.join(stale)}); "
+                                       "run 'modahub manifest --write' and review the change")

@@ -1,0 +1,91 @@
+"""``modahub new --add KIND NAME``: one more executor in an existing plugin folder.
+
+It writes the executor's module (the same baselines as a new plugin), its contract test, registers
+the class in the plugin's ``register_executors`` hook, and then regenerates ``modahub.toml`` from
+the code (``modahub manifest --write``), so the manifest is never edited by hand. All or nothing:
+when any step fails, the folder is left as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from modahub_hub.scaffold.render import (
+    ANY_MODALITY,
+    BUILTIN_MODALITIES,
+    ScaffoldError,
+    ScaffoldOptions,
+    environment,
+    templates_root,
+)
+
+_HOOK = re.compile(r"^def register_executors\(.*$", re.M)
+
+
+def _register_line(plugin_code: str, package: str, module: str, class_name: str) -> str:
+    """``plugin_code`` with ``class_name`` imported and registered at the end of ``register_executors``."""
+    found = _HOOK.search(plugin_code)
+    if found is None:
+        raise ScaffoldError("the plugin's hooks module has no register_executors(register) hook to add the executor to")
+    lines = plugin_code[found.end() + 1 :].split("\n")
+    body = next((i for i, line in enumerate(lines) if line.strip() and not line.startswith((" ", "\t"))), len(lines))
+    while body > 0 and not lines[body - 1].strip():
+        body -= 1
+    addition = ["", f"    from {package}.{module} import {class_name}", "", f"    register({class_name})"]
+    return plugin_code[: found.end() + 1] + "\n".join(lines[:body] + addition + lines[body:])
+
+
+def add_executor(folder: Path, options: ScaffoldOptions) -> list[Path]:
+    """Add the executor ``options`` describes to the plugin in ``folder``; returns the files written or changed."""
+    from modahub.files import atomic_write
+    from modahub.manifest import manifest_toml
+    from modahub_hub.commands.manifest import generate
+    from modahub_hub.contract_targets import ContractTargetError, folder_source
+
+    try:
+        source = folder_source(folder.resolve())
+    except ContractTargetError as exc:
+        raise ScaffoldError(str(exc)) from None
+    if len(source.eps) != 1:
+        raise ScaffoldError(f"{folder}: --add needs a plugin with one modahub entry point, found {len(source.eps)}")
+    hooks_module = source.eps[0].value.split(":")[0]
+    package = hooks_module.split(".")[0]
+    hooks = source.path.joinpath(*hooks_module.split(".")).with_suffix(".py")
+    ((manifest_file, declared, _),) = generate(folder)
+    taken = {e.name for e in declared.executors} if declared else set()  # type: ignore[attr-defined]
+    own = {m.name for m in declared.modalities} if declared else set()  # type: ignore[attr-defined]
+    names = options.names
+    if names.name in taken:
+        raise ScaffoldError(f"{folder} already has an executor named {names.name!r}; choose another name")
+    plugin_modality = options.modality not in (*BUILTIN_MODALITIES, ANY_MODALITY)
+    if plugin_modality and (options.modality not in own or options.kind == "generator"):
+        raise ScaffoldError(f"--add {options.kind} for {options.modality!r}: the scaffold adds executors of built-in "
+                            "modalities, and encoders or indexers of a modality this plugin declares")
+    module = names.name.replace("-", "_")
+    code_file, test_file = hooks.parent / f"{module}.py", folder / "tests" / f"test_{module}_contract.py"
+    for path in (code_file, test_file):
+        if path.exists():
+            raise ScaffoldError(f"{path} already exists; choose another executor name (nothing was changed)")
+    context = {**options.context(), "dist": source.dist, "package": package, "module": module,
+               "baseline": "fields" if plugin_modality else options.modality}
+    env = environment(templates_root())
+    code = env.get_template(f"_baselines/{options.kind}.py.jinja").render(context)
+    test = env.get_template("tests/test_contract.py.jinja").render(context)
+    old_hooks, old_manifest = hooks.read_bytes(), manifest_file.read_bytes() if manifest_file.exists() else None
+    new_hooks = _register_line(old_hooks.decode("utf-8"), package, module, context["class_name"])  # type: ignore[arg-type]
+    try:
+        test_file.parent.mkdir(exist_ok=True)
+        code_file.write_text(code, encoding="utf-8")
+        test_file.write_text(test, encoding="utf-8")
+        atomic_write(hooks, new_hooks.encode("utf-8"))
+        ((_, _, generated),) = generate(folder)
+        atomic_write(manifest_file, manifest_toml(generated).encode("utf-8"))  # type: ignore[arg-type]
+    except BaseException:
+        code_file.unlink(missing_ok=True)
+        test_file.unlink(missing_ok=True)
+        atomic_write(hooks, old_hooks)
+        if old_manifest is not None:
+            atomic_write(manifest_file, old_manifest)
+        raise
+    return [p.relative_to(folder) for p in (code_file, test_file, hooks, manifest_file)]
