@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("modahub_hub.commands.inspect:list_executors", "Executors of installed plugins (no plugin code runs)."),
     "info": ("modahub_hub.commands.inspect:info", "Details of an installed executor or plugin."),
     "doctor": ("modahub_hub.commands.inspect:doctor", "Check the environment and report broken plugins."),
-    "new": ("modahub_hub.commands.authoring:new", "Create a new plugin (encoder, indexer or generator) from a template."),
+    "new": ("modahub_hub.commands.authoring:new", "Create a plugin from a template, or --add an executor to one."),
     "test": ("modahub_hub.commands.authoring:test", "Run the executor contract on a plugin folder or installed plugin."),
     "manifest": ("modahub_hub.commands.manifest:manifest", "Write a plugin folder's modahub.toml from its code, or check it."),
     "hub": ("modahub_hub.commands.hub_admin:hub", "Create and administer hubs: init, keygen, trust, default, status, yank."),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner
 
 from modahub.manifest import parse_manifest
 from modahub_hub.cli import cli, main
+from modahub_hub.commands.manifest import generate
 from modahub_hub.scaffold import ScaffoldOptions, plugin_names, render
 
 
@@ -57,3 +61,12 @@ def test_the_cli_prints_one_line_and_exits_3_when_stale(tmp_path, capsys, monkey
         assert exc.code == 3
     err = capsys.readouterr().err
     assert err.startswith("Error: modahub.toml differs from the code") and len(err.strip().splitlines()) == 1, err
+
+
+FIRST_PARTY = sorted(p.parent for p in (Path(__file__).resolve().parents[2] / "plugins").glob("*/pyproject.toml"))
+
+
+@pytest.mark.parametrize("folder", FIRST_PARTY, ids=[p.name for p in FIRST_PARTY])
+def test_every_first_party_manifest_is_what_its_code_registers(folder):
+    for path, declared, generated in generate(folder):
+        assert declared == generated, f"{path} is stale: run 'modahub manifest --write {folder}'"

@@ -274,9 +274,10 @@ def manifest_from_code(module: str, existing: Manifest | None = None) -> Manifes
     """The manifest of what the plugin whose hooks live in ``module`` registers (this imports it).
 
     Executors (name, kind, modalities, an encoder's class-level space and dim, a generator's output
-    modality, the first paragraph of the class docstring as summary) and modalities (name,
-    description, file extensions) come from its hooks; ``extras`` and ``commands``, which the code
-    does not state, are kept from ``existing``. ``modahub manifest --write`` writes the result.
+    modality) and modalities (name, description, file extensions) come from its hooks. What the
+    code does not state is kept from ``existing``: each executor's ``summary`` (for a new executor,
+    the first paragraph of its class docstring) and ``extras``, and the plugin's ``commands``.
+    ``modahub manifest --write`` writes the result.
     """
     from modahub.manifest import ModalitySpec
 
@@ -288,18 +289,18 @@ def manifest_from_code(module: str, existing: Manifest | None = None) -> Manifes
     classes: list[type[Executor]] = []
     pm.hook.register_modalities(register=registered.append)
     pm.hook.register_executors(register=classes.append)
-    extras = {e.name: e.extras for e in existing.executors} if existing else {}
+    kept = {e.name: e for e in existing.executors} if existing else {}
     return Manifest(
-        executors=[_spec_of(cls, extras.get(cls.name, [])) for cls in classes],
+        executors=[_spec_of(cls, kept.get(cls.name)) for cls in classes],
         modalities=[ModalitySpec(name=m.name, description=m.description, extensions=list(m.extensions)) for m in registered],
         commands=existing.commands if existing else [],
     )
 
 
-def _spec_of(cls: type[Executor], extras: list[str]) -> ExecutorSpec:
-    doc = (cls.__dict__.get("__doc__") or "").strip().split("\n\n")[0]
+def _spec_of(cls: type[Executor], kept: ExecutorSpec | None) -> ExecutorSpec:
+    doc = " ".join((cls.__dict__.get("__doc__") or "").strip().split("\n\n")[0].split())
     facts: dict[str, Any] = {"name": cls.name, "kind": cls.kind, "modalities": list(cls.modalities),
-                             "summary": " ".join(doc.split()), "extras": extras}
+                             "summary": kept.summary if kept else doc, "extras": kept.extras if kept else []}
     space, dim = getattr(cls, "space", ""), getattr(cls, "dim", 0)
     if cls.kind == "encoder" and space and dim:
         facts |= {"space": space, "dim": dim}

@@ -22,6 +22,7 @@ def _parse(text: str, source: str) -> tuple[str, list[Any]]:
     """The documents in ``text`` and its form: one JSON object, a JSON array, or JSON lines."""
     from pydantic import ValidationError
 
+    from modahub import plugins  # noqa: F401  (its resolver finds the plugin of a document's plugin modality)
     from modahub.documents import Document
 
     if not text.strip():
