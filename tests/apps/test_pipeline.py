@@ -249,3 +249,11 @@ class Sentences(Segmenter):
 def register_executors(register):
     register(Sentences)
 '''
+
+
+def test_the_built_in_segmenter_keeps_the_segmenter_contract():
+    from modahub.pipeline.steps import TextPassages
+    from modahub.testing.rules import Subject, rules_for, run_rule
+
+    results = [run_rule(r, Subject(TextPassages, params={"words": 3})) for r in rules_for("segmenter")]
+    assert [r.status for r in results] == ["passed"] * 3, [r.message for r in results]
