@@ -26,6 +26,10 @@ def test_atomic_write_replaces_whole_and_sets_the_mode_whatever_the_umask(tmp_pa
     finally:
         os.umask(old)
     assert target.read_bytes() == b"two" and target.stat().st_mode & 0o777 == 0o644
+    source = tmp_path / "wheel.whl"
+    source.write_bytes(b"w" * 3_000_000)
+    atomic_write(target, source)
+    assert target.read_bytes() == source.read_bytes()
     assert [p.name for p in target.parent.iterdir()] == ["file.json"]
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: str | Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data``: readers see the old or the new file, never a part, even after a crash.
+def atomic_write(path: str | Path, data: bytes | Path, *, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``data`` (bytes, or the content of the file ``data`` names, copied in chunks):
+    readers see the old or the new file, never a part, even after a crash.
 
     The new file and its folder are fsync'd before this returns; ``mode`` applies whatever the umask.
     """
@@ -19,7 +21,11 @@ def atomic_write(path: str | Path, data: bytes, *, mode: int = 0o644) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             os.fchmod(fh.fileno(), mode)
-            fh.write(data)
+            if isinstance(data, Path):
+                with data.open("rb") as source:
+                    shutil.copyfileobj(source, fh, 1 << 20)
+            else:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

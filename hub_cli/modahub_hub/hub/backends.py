@@ -10,7 +10,6 @@ with :class:`Conflict` instead of overwriting.
 from __future__ import annotations
 
 import os
-import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -125,13 +124,7 @@ class FolderBackend(Backend):
         for path, content in writes:
             target = self.root / _relative(path)
             self._make_dirs(target.parent)
-            if isinstance(content, Path):
-                tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-                shutil.copyfile(content, tmp)
-                tmp.chmod(0o644)
-                os.replace(tmp, target)
-            else:
-                atomic_write(target, content)
+            atomic_write(target, content)
 
     def _make_dirs(self, folder: Path) -> None:
         """Create ``folder`` and its missing parents world-readable (0755), whatever the umask."""
