@@ -11,7 +11,7 @@ import pytest
 
 import modahub
 from modahub_hub.scaffold import BUILTIN_MODALITIES, ScaffoldError, ScaffoldOptions, plugin_names, render
-from modahub_hub.scaffold.render import KINDS
+from modahub_hub.scaffold.render import FIELD_TYPES, KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 API_PAGE = ROOT / "docs" / "api.md"
@@ -76,11 +76,12 @@ def test_first_party_plugins_import_only_the_stable_api():
 
 def test_rendered_plugins_import_only_the_stable_api(tmp_path):
     rendered = 0
+    typed = tuple((f"f_{type_}", type_) for type_ in FIELD_TYPES)  # a new modality with a field of every type
     for kind in KINDS:
-        for modality in (*BUILTIN_MODALITIES, "*", "spectrum"):
+        for modality, fields in [*((m, ()) for m in (*BUILTIN_MODALITIES, "*", "spectrum")), ("molecule", typed)]:
             name = f"{kind[:3]}-{modality.replace('*', 'any')}"
             try:
-                options = ScaffoldOptions(plugin_names(name), kind=kind, modality=modality)
+                options = ScaffoldOptions(plugin_names(name), kind=kind, modality=modality, fields=fields)
             except ScaffoldError:
                 continue  # a combination `modahub new` refuses (e.g. an encoder of any modality)
             render(options, tmp_path / name)
