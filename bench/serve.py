@@ -198,7 +198,7 @@ def ray_serve(args: argparse.Namespace) -> None:
 
     local("local serve, before Ray")
     started = time.perf_counter()
-    with LocalCluster(folder / "c", nodes=(1, 1)) as cluster:
+    with LocalCluster(folder / "c", nodes=(1, 1), timeout=900) as cluster:  # a loaded machine needs retries
         cluster_s = time.perf_counter() - started
         os.environ.update(cluster.client_env)
         for replicas in (1, 2):
