@@ -9,6 +9,7 @@ huggingface_hub is imported only when a repo id is resolved (extra ``modahub-cor
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -202,3 +203,15 @@ def weights_pin(folder: str | Path, repo: str, revision: str, filename: str) -> 
     if not path.is_file():
         raise WeightsError(f"missing weights file {filename!r} in {folder}")
     return WeightsPin(repo=repo, revision=revision, sha256=sha256_file(path))
+
+
+def folder_pin(folder: str | Path, repo: str, revision: str, pattern: str = "*.safetensors") -> WeightsPin:
+    """The :class:`~modahub.WeightsPin` of a model saved as several files (e.g. a diffusers pipeline): its
+    sha256 is that of the lines ``<relative path> <file sha256>`` of every file matching ``pattern``, sorted."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob(pattern) if p.is_file())
+    if not files:
+        raise WeightsError(f"no weights file matching {pattern!r} in {folder}")
+    lines = "".join(f"{p.relative_to(folder).as_posix()} {sha256_file(p)}\n" for p in files)
+    return WeightsPin(repo=repo, revision=revision, sha256=hashlib.sha256(lines.encode("utf-8")).hexdigest())
+

@@ -35,3 +35,28 @@ def tiny_bert(folder: Path, seed: int = 0) -> Path:
     model.save_pretrained(folder, safe_serialization=True)
     transformers.BertTokenizer(vocab_file=str(vocab)).save_pretrained(folder)
     return folder
+
+
+def tiny_gpt2(folder: Path, seed: int = 0) -> Path:
+    """Save a 2-layer GPT-2 (n_embd 32, 64 positions) whose weights are drawn with ``seed`` (wide enough that
+    its greedy continuation depends on the prompt) and a character-level GPT-2 tokenizer in ``folder``."""
+    import json
+    import tempfile
+
+    import torch
+    import transformers
+
+    chars = string.ascii_lowercase + string.digits + ".,'"
+    vocab = {"<|endoftext|>": 0, "Ġ": 1} | {c: 2 + i for i, c in enumerate(chars)}  # no merges: one token per character
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "vocab.json").write_text(json.dumps(vocab))
+        (Path(tmp) / "merges.txt").write_text("#version: 0.2\n")
+        tokenizer = transformers.GPT2Tokenizer(str(Path(tmp) / "vocab.json"), str(Path(tmp) / "merges.txt"))
+    config = transformers.GPT2Config(vocab_size=len(vocab), n_positions=64, n_embd=32, n_layer=2, n_head=4,
+                                     bos_token_id=0, eos_token_id=0, initializer_range=0.5)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = transformers.GPT2LMHeadModel(config).eval()
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return folder
