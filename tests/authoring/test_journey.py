@@ -112,6 +112,12 @@ def test_the_modahub_wheel_ships_every_template(journey):
     assert "site-packages" in env.run("python", "-c", "import modahub_hub; print(modahub_hub.__file__)").stdout
 
 
+def _data(stdout: str) -> dict:
+    """A command's --json output (the data of the {ok, data, error} envelope, when the CLI writes one)."""
+    out = json.loads(stdout)
+    return out["data"] if isinstance(out, dict) and set(out) == {"ok", "data", "error"} else out
+
+
 MOLECULES = {"ethanol": "CCO", "acetic-acid": "CC(=O)O", "benzene": "c1ccccc1", "toluene": "Cc1ccccc1",
              "pyridine": "c1ccncc1", "urea": "NC(=O)N"}
 
@@ -126,16 +132,16 @@ def test_a_new_modality_is_indexed_from_its_files_and_queried_from_the_cli(journ
         (mols / f"{name}.smi").write_text(smiles + "\n")
     (tmp_path / "app.yml").write_text("name: chem\nencoders:\n  - uses: jt-molecule\n"
                                       "index:\n  uses: jt-index\n  with: {path: ./index}\n")
-    indexed = json.loads(env.modahub("run", "app.yml", "index", "-i", "mols", "--json", cwd=tmp_path).stdout)
+    indexed = _data(env.modahub("run", "app.yml", "index", "-i", "mols", "--json", cwd=tmp_path).stdout)
     assert sorted(indexed["indexed"]) == sorted(f"{n}.smi" for n in MOLECULES) and indexed["index_size"] == 6
 
     def top(*query: str) -> str:
-        found = json.loads(env.modahub("run", "app.yml", "search", *query, "-k", "1", "--json", cwd=tmp_path).stdout)
+        found = _data(env.modahub("run", "app.yml", "search", *query, "-k", "1", "--json", cwd=tmp_path).stdout)
         (result,) = found["results"]
         return result["matches"][0]["id"]
 
     counts = env.modahub("run", "app.yml", "encode", "--modality", "molecule", "--text", "CCO", "--json", cwd=tmp_path)
-    assert json.loads(counts.stdout)["space"] == "jt-molecule-v1"
+    assert _data(counts.stdout)["space"] == "jt-molecule-v1"
     for name, smiles in MOLECULES.items():  # a molecule's own SMILES finds its file first, by either form of query
         assert top("--modality", "molecule", "--text", smiles) == f"{name}.smi"
         assert top("--doc", json.dumps({"modality": "molecule", "payload": {"smiles": smiles}})) == f"{name}.smi"
