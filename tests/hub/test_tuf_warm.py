@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,19 @@ def test_an_expired_snapshot_is_refused_even_when_its_bytes_are_pinned(tuf_dir, 
     monkeypatch.setattr("tuf.ngclient._internal.trusted_metadata_set.datetime.datetime", Later)
     with pytest.raises(HubError, match="freeze check failed"):
         Hub.open(str(tuf_dir))
+
+
+def _heavy(code: str, modules: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    probe = f"import sys\n{code}\nsys.stderr.write('HEAVY=' + ','.join(m for m in {modules!r} if m in sys.modules))\n"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+
+
+def test_search_and_install_load_only_what_they_use(tuf_dir):
+    """A warm search imports neither the registry schema (pydantic) nor numpy nor rich; an install imports no numpy or rich."""
+    command = f"from modahub_hub.cli import cli\ntry:\n    cli(['search', 'toy', '--json', '--hub', {str(tuf_dir)!r}])\n"
+    command += "except SystemExit:\n    pass"
+    assert '"modahub-toy"' in _heavy(command, ()).stdout  # the first use pins the hub's root (trust.py: the schema)
+    search = _heavy(command, ("pydantic", "modahub_hub.hub.registry", "numpy", "rich"))
+    assert '"modahub-toy"' in search.stdout and search.stderr.strip().endswith("HEAVY="), search.stderr
+    install = _heavy("import modahub_hub.commands.install, modahub_hub.hub.install, modahub_hub.hub.tuf_hub", ("numpy", "rich"))
+    assert install.stderr.strip().endswith("HEAVY="), install.stderr
