@@ -47,6 +47,10 @@ class MoleculePayload(Payload):
     def read(self, uri):
         return {"smiles": local_path(uri).read_text(encoding="utf-8").split()[0]}
 
+    @classmethod
+    def example(cls, rng):
+        return cls(smiles="".join(rng.choice(list("CNOc1()="), int(rng.integers(3, 20)))))
+
 
 @hookimpl
 def register_modalities(register):
@@ -151,3 +155,22 @@ def test_a_plugin_cannot_take_a_built_in_extension(chem, tmp_path):
 def test_manifest_extensions_are_checked(ext):
     with pytest.raises(ManifestError, match="extension"):
         parse_manifest(CHEM_MANIFEST.replace('".smi"', json.dumps(ext)), source="m.toml")
+
+
+def test_modahub_new_builds_on_an_installed_plugins_modality(chem, tmp_path):
+    """The scaffold depends on the declaring plugin instead of registering the modality a second time."""
+    from click.testing import CliRunner
+
+    from modahub_hub.cli import cli
+    from modahub_hub.contract_targets import run_here
+
+    folder = tmp_path / "modahub-mol-counts"
+    out = CliRunner().invoke(cli, ["new", "mol-counts", "--modality", "molecule", "--no-interactive",
+                                   "--directory", str(folder)], catch_exceptions=False)
+    assert out.exit_code == 0 and "declared by the installed chem-plugin" in out.output, out.output
+    package = folder / "src" / "modahub_mol_counts"
+    assert not (package / "modality.py").exists() and "register_modalities" not in (package / "plugin.py").read_text()
+    assert '"chem-plugin"]' in (folder / "pyproject.toml").read_text()
+    assert parse_manifest((package / "modahub.toml").read_text(), source="m").modalities == []
+    report = run_here(folder)
+    assert report.ok, (report.errors, [(r.rule, r.message) for r in report.failures])

@@ -78,11 +78,11 @@ def new(
         from modahub_hub.scaffold.add import add_executor
 
         folder = directory or Path(".")
-        extra = {k: v for k, v in dict(dim=dim, space=space, description=description).items() if v is not None}
         try:
-            options = ScaffoldOptions(names, kind=add_kind, modality=modality or ("*" if add_kind == "indexer" else "text"),
-                                      **extra)  # type: ignore[arg-type]
-            changed = add_executor(folder, options)
+            default_modality = "*" if add_kind == "indexer" else "text"
+            wanted = ScaffoldOptions(names, kind=add_kind, modality=modality or default_modality,  # type: ignore[arg-type]
+                                     dim=dim, space=space, description=description or "")
+            changed = add_executor(folder, wanted)
         except ScaffoldError as exc:
             raise UserError(str(exc)) from None
         click.echo(f"Added {add_kind} {names.name!r} to {folder}/: " + ", ".join(p.as_posix() for p in changed))
@@ -104,7 +104,11 @@ def new(
     )
     from modahub_hub.scaffold.render import ANY_MODALITY, BUILTIN_MODALITIES, DEFAULT_DIM, FALLBACK_DIM
 
-    if modality not in (*BUILTIN_MODALITIES, ANY_MODALITY):
+    provider = _modality_provider(modality) if modality not in (*BUILTIN_MODALITIES, ANY_MODALITY) else ""
+    if provider:
+        click.echo(f"{modality!r} is declared by the installed {provider}: the plugin depends on it and builds on it")
+        options["modality_provider"] = provider
+    elif modality not in (*BUILTIN_MODALITIES, ANY_MODALITY):
         options["modality_description"] = _ask(modality_description, ask, f"Describe the new modality {modality!r}", "")
     bad = [f for f in fields if f.count(":") != 1]
     if bad:
@@ -124,6 +128,14 @@ def new(
     for path in written:
         click.echo(f"  {path.as_posix()}")
     click.echo(f"Next:\n  cd {dest}\n  pip install -e '.[test]' && pytest\n  modahub test .\n  modahub publish . --hub HUB")
+
+
+def _modality_provider(modality: str) -> str:
+    """The installed distribution whose manifest declares ``modality`` ("" when none does; no plugin code runs)."""
+    from modahub.plugins import manager
+
+    declaring = (r.dist for r in manager().active() if any(m.name == modality for m in r.manifest.modalities))  # type: ignore[union-attr]
+    return next(declaring, "")
 
 
 @click.command("test")

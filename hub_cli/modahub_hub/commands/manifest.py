@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from modahub_hub.output import UserError
 
-
-def _differences(declared: object, generated: object) -> list[str]:
-    """What differs between two manifests, entry by entry (``executor 'x': dim: 8 in the file, 16 in the code``)."""
+if TYPE_CHECKING:
     from modahub.manifest import Manifest
 
-    assert isinstance(declared, Manifest) and isinstance(generated, Manifest)
+
+def _differences(declared: Manifest, generated: Manifest) -> list[str]:
+    """What differs between two manifests, entry by entry (``executor 'x': dim: 8 in the file, 16 in the code``)."""
     out = []
     for table, what in (("executors", "executor"), ("modalities", "modality")):
         have = {e.name: e.model_dump() for e in getattr(declared, table)}
@@ -25,7 +26,7 @@ def _differences(declared: object, generated: object) -> list[str]:
     return out
 
 
-def generate(folder: Path) -> list[tuple[Path, object, object]]:
+def generate(folder: Path) -> list[tuple[Path, Manifest | None, Manifest]]:
     """(manifest path, the manifest in the file or None, the manifest the code states) per entry point of ``folder``."""
     from modahub.manifest import MANIFEST_FILE, parse_manifest
     from modahub.plugins import manifest_from_code
@@ -35,7 +36,7 @@ def generate(folder: Path) -> list[tuple[Path, object, object]]:
         source = folder_source(folder.resolve())
     except ContractTargetError as exc:
         raise UserError(str(exc)) from None
-    found = []
+    found: list[tuple[Path, Manifest | None, Manifest]] = []
     for ep in source.eps:
         path = source.path / ep.value.split(":")[0].split(".")[0] / MANIFEST_FILE
         declared = parse_manifest(path.read_text(encoding="utf-8"), source=str(path)) if path.is_file() else None
@@ -56,7 +57,7 @@ def manifest(folder: Path, write: bool) -> None:
     stale = []
     for path, declared, generated in generate(folder):
         if write:
-            atomic_write(path, manifest_toml(generated).encode("utf-8"))  # type: ignore[arg-type]
+            atomic_write(path, manifest_toml(generated).encode("utf-8"))
             click.echo(f"wrote {path}")
         elif declared is None:
             stale.append(f"{path}: missing")

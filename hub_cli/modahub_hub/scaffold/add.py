@@ -53,8 +53,8 @@ def add_executor(folder: Path, options: ScaffoldOptions) -> list[Path]:
     package = hooks_module.split(".")[0]
     hooks = source.path.joinpath(*hooks_module.split(".")).with_suffix(".py")
     ((manifest_file, declared, _),) = generate(folder)
-    taken = {e.name for e in declared.executors} if declared else set()  # type: ignore[attr-defined]
-    own = {m.name for m in declared.modalities} if declared else set()  # type: ignore[attr-defined]
+    taken = {e.name for e in declared.executors} if declared else set()
+    own = {m.name for m in declared.modalities} if declared else set()
     names = options.names
     if names.name in taken:
         raise ScaffoldError(f"{folder} already has an executor named {names.name!r}; choose another name")
@@ -73,14 +73,14 @@ def add_executor(folder: Path, options: ScaffoldOptions) -> list[Path]:
     code = env.get_template(f"_baselines/{options.kind}.py.jinja").render(context)
     test = env.get_template("tests/test_contract.py.jinja").render(context)
     old_hooks, old_manifest = hooks.read_bytes(), manifest_file.read_bytes() if manifest_file.exists() else None
-    new_hooks = _register_line(old_hooks.decode("utf-8"), package, module, context["class_name"])  # type: ignore[arg-type]
+    new_hooks = _register_line(old_hooks.decode("utf-8"), package, module, str(context["class_name"]))
     try:
         test_file.parent.mkdir(exist_ok=True)
         code_file.write_text(code, encoding="utf-8")
         test_file.write_text(test, encoding="utf-8")
         atomic_write(hooks, new_hooks.encode("utf-8"))
         ((_, _, generated),) = generate(folder)
-        atomic_write(manifest_file, manifest_toml(generated).encode("utf-8"))  # type: ignore[arg-type]
+        atomic_write(manifest_file, manifest_toml(generated).encode("utf-8"))
     except BaseException:
         code_file.unlink(missing_ok=True)
         test_file.unlink(missing_ok=True)

@@ -52,6 +52,9 @@ class ScaffoldOptions:
     """A new modality's payload fields, (name, type) with a type of :data:`FIELD_TYPES`; empty: ``values``, a float array."""
     extensions: tuple[str, ...] = ()
     """File extensions a new modality reads (``.smi``)."""
+    modality_provider: str = ""
+    """The installed distribution that declares ``modality`` when it is another plugin's: the new plugin
+    depends on it and builds on its modality instead of registering one."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -66,6 +69,9 @@ class ScaffoldOptions:
                 raise ScaffoldError(f"{field_name} {value!r}: one printable line without quotes or backslashes, please")
         if self.dim is not None and not 2 <= self.dim <= 65536:
             raise ScaffoldError(f"dim {self.dim}: choose a vector size between 2 and 65536")
+        if self.modality_provider and self.kind == "generator":
+            raise ScaffoldError(f"a generator of {self.modality!r} (declared by {self.modality_provider}) is not "
+                                "scaffolded; scaffold an encoder or indexer, or write the generator by hand")
         if (self.fields or self.extensions) and not self.new_modality:
             raise ScaffoldError(f"--field and --extension describe a new modality; {self.modality!r} is not one")
         names = [name for name, _ in self.fields]
@@ -80,7 +86,8 @@ class ScaffoldOptions:
 
     @property
     def new_modality(self) -> bool:
-        return self.modality not in (*BUILTIN_MODALITIES, ANY_MODALITY)
+        """Whether the plugin registers its modality (not built in, not another plugin's)."""
+        return self.modality not in (*BUILTIN_MODALITIES, ANY_MODALITY) and not self.modality_provider
 
     def context(self) -> dict[str, object]:
         """The variables the templates see."""
@@ -102,7 +109,8 @@ class ScaffoldOptions:
             "modality_description": self.modality_description or (
                 f"{self.modality} records: {', '.join(n for n, _ in self.fields)}" if self.fields
                 else f"{self.modality} readings: a float array"),
-            "baseline": ("fields" if self.fields else "new") if self.new_modality else self.modality,
+            "baseline": ("fields" if self.fields or self.modality_provider else "new") if self.new_modality
+            or self.modality_provider else self.modality,
             "fields": [{"name": n, "type": t, "annotation": FIELD_TYPES[t]} for n, t in self.fields],
             "extensions": list(self.extensions),
             "dim": self.dim or DEFAULT_DIM.get(self.modality, FALLBACK_DIM),
