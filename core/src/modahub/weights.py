@@ -208,6 +208,8 @@ def weights_pin(folder: str | Path, repo: str, revision: str, filename: str) -> 
 def folder_pin(folder: str | Path, repo: str, revision: str, pattern: str = "*.safetensors") -> WeightsPin:
     """The :class:`~modahub.WeightsPin` of a model saved as several files (e.g. a diffusers pipeline): its
     sha256 is that of the lines ``<relative path> <file sha256>`` of every file matching ``pattern``, sorted."""
+    from modahub.documents import WeightsPin  # here, as in weights_pin
+
     folder = Path(folder)
     files = sorted(p for p in folder.rglob(pattern) if p.is_file())
     if not files:
