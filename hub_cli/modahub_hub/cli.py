@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -51,8 +54,38 @@ def recover_interrupted() -> None:
             click.echo(f"modahub: {line}", err=True)
 
 
+def json_requested(args: Sequence[str]) -> bool:
+    """Whether the command line asks for the ``--json`` envelope (before a ``--`` that ends the options)."""
+    return "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+
+
+def _debugging() -> bool:
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 class LazyGroup(click.Group):
-    """A group that imports each command's module only when that command runs or shows help."""
+    """A group that imports each command's module only when that command runs or shows help.
+
+    Its :meth:`main` is the CLI's one error boundary (for ``modahub`` and for click's test runner
+    alike): any error becomes one ``Error: what — how to fix`` line on stderr, and with ``--json``
+    also the envelope on stdout, and the exit code of its class (0 ok, 1 failure, 2 a mistake in
+    the command or its input, 3 a failed verification); ``--debug`` re-raises it instead.
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except Exception as exc:  # click.Abort included; SystemExit passes
+            if _debugging():
+                raise
+            from modahub_hub.output import report_error
+
+            code = report_error(exc, as_json=json_requested(argv))
+        sys.exit(code if type(code) is int else 0)  # without standalone mode click returns ctx.exit()'s code
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})
@@ -70,14 +103,12 @@ class LazyGroup(click.Group):
     def _plugin_command(self, name: str) -> click.Command | None:
         from modahub.plugins import PluginError, manager
 
-        try:
-            record = manager().load_command_provider(name)
-        except PluginError as exc:
-            raise click.ClickException(str(exc)) from None
+        record = manager().load_command_provider(name)
         if record is None:
             return None
         if record.status != "loaded":
-            raise click.ClickException(f"command {name!r} comes from plugin {record.dist}, which is broken: {record.error}")
+            raise PluginError(f"command {name!r} comes from plugin {record.dist}, which is broken: {record.error}",
+                              hint=record.fix)
         manager().call_hook_of(record.name, "register_commands", cli=self)
         return self.commands.get(name)
 
@@ -105,13 +136,6 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console-script entry point: the one place where errors become a line on stderr and an exit code."""
+    """Console-script entry point (errors become a line on stderr and an exit code in :meth:`LazyGroup.main`)."""
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    try:
-        cli.main(prog_name="modahub")
-    except Exception as exc:
-        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
-            raise
-        from modahub_hub.output import report_error
-
-        raise SystemExit(report_error(exc)) from None
+    cli.main(prog_name="modahub")

@@ -1,4 +1,10 @@
-"""Shared CLI output: rich tables for people, JSON for scripts, errors on stderr."""
+"""Shared CLI output: rich tables for people, one JSON envelope for scripts, errors on stderr.
+
+Every command that lists or changes state takes ``--json`` (:data:`json_option`) and then prints
+exactly one JSON document on stdout, the envelope ``{"ok": bool, "data": …, "error": null |
+{"message", "hint", "code"}}``: :func:`emit_result` on success, :func:`report_error` (called by the
+CLI's one error boundary) on failure, where ``code`` is the process's exit code.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,22 @@ from typing import Any
 
 import click
 
+from modahub.errors import EXIT_FAILURE, EXIT_VERIFICATION, ModahubError, ModahubInputError
 
-def emit_json(data: Any) -> None:
-    """Print ``data`` as indented JSON on stdout."""
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+json_option = click.option(
+    "--json", "as_json", is_flag=True,
+    help='Print one JSON envelope on stdout: {"ok": bool, "data": …, "error": null or {"message", "hint", "code"}}.',
+)
+
+
+def envelope(data: Any = None, error: dict[str, Any] | None = None) -> str:
+    """The JSON envelope of a command's result (``error`` None: it succeeded)."""
+    return json.dumps({"ok": error is None, "data": data, "error": error}, indent=2, sort_keys=True, default=str)
+
+
+def emit_result(data: Any) -> None:
+    """Print a successful command's ``data`` in the envelope on stdout."""
+    click.echo(envelope(data))
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -32,22 +50,53 @@ def warn(message: str) -> None:
     click.secho(f"warning: {message}", fg="yellow", err=True)
 
 
-class UserError(click.ClickException):
-    """A mistake the user can fix: printed as 'Error: …' on stderr, exit code 1, no traceback."""
+class UserError(ModahubInputError):
+    """A mistake in the command or its input: one 'Error: …' line on stderr, exit code 2, no traceback."""
 
 
-def report_error(exc: Exception) -> int:
-    """Print ``exc`` as one ``Error: …`` line on stderr; the exit code for it.
+class CommandFailed(ModahubError):
+    """A command ran and found a failure (e.g. broken plugins): exit code 1.
 
-    A :class:`modahub.ModahubError` (core's and the hub's errors) says what went wrong and how to
-    fix it, and carries its exit code; anything else is a bug, reported as such.
+    ``data`` is the command's report, still printed in the ``--json`` envelope beside the error.
     """
-    from modahub.errors import EXIT_FAILURE, ModahubError
 
+    def __init__(self, message: str, *, data: Any = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.data = data
+
+
+class VerificationFailed(CommandFailed):
+    """A check the command ran did not pass (the executor contract, a replayed recipe): exit code 3."""
+
+    exit_code = EXIT_VERIFICATION
+
+
+def describe_error(exc: BaseException) -> tuple[str, str | None, int]:
+    """What went wrong, how to fix it (None when the message says it) and the exit code, for ``exc``.
+
+    A :class:`modahub.ModahubError` (core's, the hub's and the CLI's errors) carries its exit code and
+    hint; click's usage errors keep theirs (2); anything else is a bug, reported as such.
+    """
     if isinstance(exc, ModahubError):
-        message, code = str(exc), exc.exit_code
-    else:
-        message = f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, and report it)"
-        code = EXIT_FAILURE
-    click.echo("Error: " + " ".join(message.split()), err=True)
+        return str(exc), getattr(exc, "hint", None), exc.exit_code  # a subclass may skip our __init__
+    if isinstance(exc, click.ClickException):
+        hint = None
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f"see '{exc.ctx.command_path} --help'"
+        return exc.format_message(), hint, exc.exit_code
+    if isinstance(exc, click.Abort):
+        return "aborted", None, EXIT_FAILURE
+    return (f"unexpected {type(exc).__name__}: {exc}", "run again with --debug for the traceback, and report it",
+            EXIT_FAILURE)
+
+
+def report_error(exc: BaseException, *, as_json: bool = False) -> int:
+    """Print ``exc`` as one ``Error: what — how to fix`` line on stderr (and, with ``as_json``, as the
+    envelope on stdout); the exit code for it."""
+    message, hint, code = describe_error(exc)
+    message = " ".join(message.split())
+    if as_json:
+        data = exc.data if isinstance(exc, CommandFailed) else None
+        click.echo(envelope(data, {"message": message, "hint": hint, "code": code}))
+    click.echo("Error: " + message + (f" — {hint}" if hint else ""), err=True)
     return code

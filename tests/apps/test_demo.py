@@ -17,7 +17,7 @@ def test_demo_finds_across_modalities_and_regenerates(tmp_path):
     reset_manager()
     out = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo"), "--json", "--no-install"], catch_exceptions=False)
     assert out.exit_code == 0, out.output
-    data = json.loads(out.output)
+    data = json.loads(out.output)["data"]
     accuracy = data["summary"]["accuracy"]
     assert set(accuracy) == {"text → image", "sound → image", "image → text"}
     for direction in accuracy:
@@ -37,7 +37,7 @@ def test_demo_finds_across_modalities_and_regenerates(tmp_path):
     assert "Real sentences" in report and report.count("read: <q>") >= 12
     again = CliRunner().invoke(cli, ["run", str(tmp_path / "demo" / "app.yml"), "search", "-t", "a nine", "-k", "3", "--json",
                                      "--filter", "kind=image"])
-    hits = json.loads(again.output)["results"][0]["matches"]
+    hits = json.loads(again.output)["data"]["results"][0]["matches"]
     assert [h["tags"]["digit"] for h in hits] == [9, 9, 9]  # the demo's index persists for modahub run
 
 

@@ -24,13 +24,13 @@ def test_index_then_search_across_modalities(app_file, kit, tmp_path):
     write_corpus(tmp_path / "corpus.jsonl", kit.corpus())
     out = invoke("run", str(app_file), "index", "--input", str(tmp_path / "corpus.jsonl"), "--json")
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["index_size"] == 20
+    assert json.loads(out.output)["data"]["index_size"] == 20
     write_corpus(tmp_path / "queries.jsonl", [modahub.audio(kit.tone(2), 8000, id="q-sound"),
                                              modahub.image(kit.flat_image(9), id="q-image")])
     out = invoke("run", str(app_file), "search", "-i", str(tmp_path / "queries.jsonl"), "-t", "the number three", "-k", "2",
                  "--json")
     assert out.exit_code == 0, out.output
-    results = json.loads(out.output)["results"]
+    results = json.loads(out.output)["data"]["results"]
     assert [r["query"]["id"] for r in results] == ["q-sound", "q-image", "text-0"]
     assert {m["id"] for m in results[0]["matches"]} == {"snd-2", "img-2"}  # sound -> image (and sound)
     assert {m["id"] for m in results[1]["matches"]} == {"img-9", "txt-9"}  # image -> text (and image)
@@ -43,28 +43,28 @@ def test_filter_generate_and_encode(app_file, kit, tmp_path):
     write_corpus(tmp_path / "corpus.jsonl", kit.corpus())
     invoke("run", str(app_file), "index", "-i", str(tmp_path / "corpus.jsonl"))
     out = invoke("run", str(app_file), "search", "-t", "seven", "--filter", "digit=7", "-k", "5", "--json")
-    assert {m["id"] for m in json.loads(out.output)["results"][0]["matches"]} == {"img-7", "txt-7"}
+    assert {m["id"] for m in json.loads(out.output)["data"]["results"][0]["matches"]} == {"img-7", "txt-7"}
     out = invoke("run", str(app_file), "generate", "-t", "draw a six", "-n", "2", "--seed", "5", "--json")
-    generated = json.loads(out.output)
+    generated = json.loads(out.output)["data"]
     assert generated["indexed"] is True and len(generated["documents"]) == 2
     assert generated["documents"][0]["provenance"]["seed"] == 5
     out = invoke("run", str(app_file), "encode", "-t", "one", "--json")
-    data = json.loads(out.output)
+    data = json.loads(out.output)["data"]
     assert (data["space"], data["dim"], len(data["embeddings"][0]["embedding"])) == ("toy-digits", 10, 10)
 
 
 def test_user_mistakes_are_clear_errors(app_file, tmp_path):
     out = CliRunner().invoke(cli, ["run", str(app_file), "search"])
-    assert out.exit_code == 1 and "nothing to run on" in out.output
+    assert out.exit_code == 2 and "nothing to run on" in out.output
     bad = tmp_path / "bad.yml"
     bad.write_text("encoders:\n  - uses: toy-text\nindex:\n  uses: exact-index\n  with: {space: other, dim: 8}\n")
     out = CliRunner().invoke(cli, ["run", str(bad), "search", "-t", "x"])
-    assert out.exit_code == 1
+    assert out.exit_code == 2
     assert "Error: step 'exact-index' (exact-index): expected vectors of space 'other'" in out.output
     assert "Traceback" not in out.output
     (tmp_path / "q.xyz").write_text("?")
     out = CliRunner().invoke(cli, ["run", str(app_file), "search", "-i", str(tmp_path / "q.xyz")])
-    assert out.exit_code == 1 and "unknown file type .xyz" in out.output
+    assert out.exit_code == 2 and "unknown file type .xyz" in out.output
 
 
 def test_non_finite_tags_and_duplicate_keys_are_clear_errors(app_file, tmp_path):

@@ -45,7 +45,7 @@ def test_serve_and_client_give_the_same_results_as_run(app_file, kit, tmp_path):
     queries = _jsonl(tmp_path / "queries.jsonl", _queries(kit))
     assert CliRunner().invoke(cli, ["run", str(app_file), "index", "-i", str(corpus)]).exit_code == 0
     out = CliRunner().invoke(cli, ["run", str(app_file), "search", "-i", str(queries), "-k", "4", "--json"])
-    by_run = [r["matches"] for r in json.loads(out.output)["results"]]
+    by_run = [r["matches"] for r in json.loads(out.output)["data"]["results"]]
 
     with kit.ServerThread(create_app(App.from_yaml(app_file))) as url, Client(url) as client:
         client.wait_ready(READY_S)
@@ -60,7 +60,7 @@ def test_serve_and_client_give_the_same_results_as_run(app_file, kit, tmp_path):
         client.wait_ready(READY_S)
         assert client.index(kit.corpus()).index_size == 20
     out = CliRunner().invoke(cli, ["run", str(fresh / "app.yml"), "search", "-i", str(queries), "-k", "4", "--json"])
-    assert_same_hits([r["matches"] for r in json.loads(out.output)["results"]], by_run)
+    assert_same_hits([r["matches"] for r in json.loads(out.output)["data"]["results"]], by_run)
 
 
 def test_encode_generate_info_health_openapi(app_file, kit):

@@ -73,7 +73,7 @@ class Venv:
 
     def listed(self) -> set[str]:
         """Executor names that ``modahub list`` shows."""
-        return {e["name"] for e in json.loads(self.modahub("list", "--json").stdout)}
+        return {e["name"] for e in json.loads(self.modahub("list", "--json").stdout)["data"]}
 
 
 def new(env: Venv, workdir: Path, name: str, kind: str, modality: str) -> Path:

@@ -156,8 +156,13 @@ def _plugin(root: Path, name: str, kind: str, changes: dict[str, str] | None = N
 
 
 def _json_report(target: Path | str) -> tuple[int, dict]:
+    """The exit code and the one report of ``modahub test TARGET --json`` (the envelope's data; failures exit 3)."""
     result = CliRunner().invoke(cli, ["test", str(target), "--json"])
-    return result.exit_code, json.loads(result.stdout)
+    out = json.loads(result.stdout)
+    (report,) = out["data"]
+    assert out["ok"] == report["ok"] == (result.exit_code == 0)
+    assert out["error"] is None if out["ok"] else out["error"]["code"] == result.exit_code == 3
+    return result.exit_code, report
 
 
 @pytest.mark.parametrize("kind", sorted(GOOD))
@@ -171,7 +176,7 @@ def test_a_good_plugin_of_each_kind_passes(tmp_path, kind):
 def test_a_broken_plugin_fails_naming_the_broken_rule(tmp_path, name):
     kind, changes, broken = BROKEN[name]
     code, report = _json_report(_plugin(tmp_path, name, kind, changes))
-    assert code == 1 and not report["ok"]
+    assert code == 3 and not report["ok"]
     failed = {r["rule"] for r in report["results"] if r["status"] == "failed"}
     assert failed == broken, [(r["rule"], r["message"]) for r in report["results"] if r["status"] == "failed"]
     assert all(r["message"] for r in report["results"] if r["status"] == "failed")
@@ -180,7 +185,7 @@ def test_a_broken_plugin_fails_naming_the_broken_rule(tmp_path, name):
 def test_the_table_names_the_rule_and_the_reason(tmp_path):
     result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["test", str(_plugin(tmp_path, "wrong-dim", "encoder",
                                                                                 BROKEN["wrong-dim"][1]))])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     row = next(line for line in result.output.splitlines() if "dims-and-dtype" in line)
     assert "FAIL" in row and "produced shape [5, 4], contract is (5, 8)" in row
     assert "passed, 5 failed" in result.output
@@ -190,12 +195,12 @@ def test_a_plugin_that_does_not_load_is_an_error(tmp_path):
     manifest = ENCODER_MANIFEST.format(name="broken-import")
     folder = write_plugin(tmp_path, "broken-import", "import no_such_module\n", manifest).path
     code, report = _json_report(folder)
-    assert code == 1 and "does not load" in report["errors"][0] and "no_such_module" in report["errors"][0]
+    assert code == 3 and "does not load" in report["errors"][0] and "no_such_module" in report["errors"][0]
 
 
 def test_unknown_target_is_a_user_error():
     result = CliRunner().invoke(cli, ["test", "no-such-plugin-anywhere"])
-    assert result.exit_code == 1 and "is not a plugin folder, a wheel, nor an installed plugin" in result.output
+    assert result.exit_code == 2 and "is not a plugin folder, a wheel, nor an installed plugin" in result.output
 
 
 def test_an_installed_plugin_is_tested_by_name():
@@ -331,7 +336,7 @@ def test_modahub_test_builds_the_executor_with_its_contract_params(tmp_path):
 
 def test_contract_params_that_raise_are_a_plugin_error(tmp_path):
     code, report = _json_report(_needs_params(tmp_path, "bad-params", "        raise RuntimeError('no model here')\n"))
-    assert code == 1 and not report["results"]
+    assert code == 3 and not report["results"]
     assert report["errors"] == ["executor bad-params: contract_params() raised RuntimeError: no model here"]
 
 

@@ -95,7 +95,7 @@ def test_generated_tests_pass_in_the_fresh_venv(journey):
 @pytest.mark.slow
 def test_modahub_test_passes_on_every_installed_plugin(journey):
     env, _ = journey
-    reports = json.loads(env.modahub("test", *(name for name, _, _ in PLUGINS), "--json").stdout)
+    reports = json.loads(env.modahub("test", *(name for name, _, _ in PLUGINS), "--json").stdout)["data"]
     assert [r["plugin"] for r in reports] == [f"modahub-{name}" for name, _, _ in PLUGINS]
     for report, (name, kind, _) in zip(reports, PLUGINS, strict=True):
         expected = [r.id for k in kinds(name, kind) for r in rules_for(k)]

@@ -166,17 +166,17 @@ def test_new_refuses_an_existing_folder_and_changes_nothing(tmp_path):
     folder.mkdir()
     (folder / "keep.txt").write_text("mine")
     result = CliRunner().invoke(cli, ["new", "taken", "--no-interactive", "--directory", str(folder)])
-    assert result.exit_code == 1 and "already exists" in result.output
+    assert result.exit_code == 2 and "already exists" in result.output
     assert _files(folder) == {"keep.txt"}
 
 
 @pytest.mark.parametrize(("name", "says"), [("exact-1ndex", "looks like"), ("Exact_Index", "is the name of")])
 def test_new_refuses_an_installed_plugins_name_or_lookalike(tmp_path, name, says):
     result = CliRunner().invoke(cli, ["new", name, "--no-interactive", "--directory", str(tmp_path / "x")])
-    assert result.exit_code == 1 and f"{says} the existing plugin 'modahub-exact-index'" in result.output
+    assert result.exit_code == 2 and f"{says} the existing plugin 'modahub-exact-index'" in result.output
     assert not (tmp_path / "x").exists()
 
 
 def test_new_refuses_a_bad_name_without_a_traceback(tmp_path):
     result = CliRunner().invoke(cli, ["new", "9lives", "--no-interactive", "--directory", str(tmp_path / "x")])
-    assert result.exit_code == 1 and "Error: plugin name '9lives'" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 2 and "Error: plugin name '9lives'" in result.output and "Traceback" not in result.output

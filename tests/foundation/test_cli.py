@@ -13,7 +13,7 @@ from modahub_hub.cli import cli
 def test_list_json_shows_executors_from_manifests(toy) -> None:
     result = CliRunner().invoke(cli, ["list", "--json"])
     assert result.exit_code == 0, result.output
-    rows = {row["name"]: row for row in json.loads(result.output)}
+    rows = {row["name"]: row for row in json.loads(result.output)["data"]}
     assert rows["toy-text"] | {} == rows["toy-text"]
     assert (rows["toy-text"]["kind"], rows["toy-text"]["modalities"], rows["toy-text"]["space"], rows["toy-text"]["dim"]) == (
         "encoder",
@@ -45,7 +45,7 @@ def test_list_imports_no_plugin_module_and_no_torch(toy, tmp_path) -> None:
 def test_broken_plugin_is_reported_while_other_commands_work(zoo) -> None:
     plugins_run = zoo.modahub("plugins", "--json")
     assert plugins_run.returncode == 0, plugins_run.stderr
-    status = {r["distribution"]: r for r in json.loads(plugins_run.stdout)}
+    status = {r["distribution"]: r for r in json.loads(plugins_run.stdout)["data"]}
     assert status["boom-import"]["status"] == "broken" and "libfoo.so missing" in status["boom-import"]["error"]
     doctor = zoo.modahub("doctor")
     assert doctor.returncode == 1
@@ -69,7 +69,7 @@ def test_plugin_commands_and_errors(toy) -> None:
     unknown = runner.invoke(cli, ["no-such-command"])
     assert unknown.exit_code == 2 and "No such command" in unknown.output
     missing = runner.invoke(cli, ["info", "nothing-like-this"])
-    assert missing.exit_code == 1 and "is neither installed nor in hub" in missing.output
+    assert missing.exit_code == 2 and "is neither installed nor in hub" in missing.output
 
 
 def test_version_and_help_are_cheap() -> None:
@@ -112,6 +112,6 @@ def test_errors_become_one_line_and_their_exit_code_at_the_boundary(site) -> Non
     assert mistake.stderr == "Error: weights: no file at /nope/model.safetensors; give a folder that holds it\n"
     bug = site.modahub("bug")
     assert bug.returncode == 1 and len(bug.stderr.splitlines()) == 1
-    assert bug.stderr.startswith("Error: unexpected KeyError: 'oops' (run again with --debug")
+    assert bug.stderr.startswith("Error: unexpected KeyError: 'oops' — run again with --debug")
     debug = site.modahub("--debug", "bug")
     assert debug.returncode == 1 and "Traceback" in debug.stderr and "KeyError: 'oops'" in debug.stderr

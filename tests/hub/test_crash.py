@@ -87,7 +87,7 @@ class Env:
         version = self.big_version()
         assert version != "several" and self.leftovers() == [] and not (self.prefix / ".modahub-txn").exists()
         assert self.locked_version() == version, (self.locked_version(), version, listed.stderr)
-        dists = {p["distribution"]: p["version"] for p in json.loads(listed.stdout)}
+        dists = {p["distribution"]: p["version"] for p in json.loads(listed.stdout)["data"]}
         assert dists.get("modahub-big") == version and not any(d.startswith("~") for d in dists)
         if version is not None:
             assert len(list((self.site / "modahub_big" / "data").glob("*.txt"))) == FILES

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _executors(venv, env: dict[str, str]) -> list[str]:
-    return [e["name"] for e in json.loads(venv.run("modahub", "list", "--json", env=env).stdout)]
+    return [e["name"] for e in json.loads(venv.run("modahub", "list", "--json", env=env).stdout)["data"]]
 
 
 def _version(venv, dist: str) -> str:
@@ -27,7 +27,7 @@ def _version(venv, dist: str) -> str:
 
 
 def _round_trip(venv, hub: str, env: dict[str, str]) -> None:
-    found = json.loads(venv.run("modahub", "search", "exact", "--hub", hub, "--json", env=env).stdout)
+    found = json.loads(venv.run("modahub", "search", "exact", "--hub", hub, "--json", env=env).stdout)["data"]
     assert [p["name"] for p in found] == ["modahub-exact-index"]
     assert "exact-index" not in _executors(venv, env)
     venv.run("modahub", "install", "modahub-exact-index", "--hub", hub, env=env | {"PIP_NO_INDEX": "1"})

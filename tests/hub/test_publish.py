@@ -100,7 +100,7 @@ def test_search_and_info_read_the_registry(hub_dir, key, wheel):
     def names(*args: str) -> list[str]:
         result = runner.invoke(cli, ["search", *args, "--hub", str(hub_dir), "--json"])
         assert result.exit_code == 0, result.output
-        return [p["name"] for p in json.loads(result.output)]
+        return [p["name"] for p in json.loads(result.output)["data"]]
 
     assert names() == ["modahub-toy-gen", "modahub-toy-image", "modahub-toy-text"]
     assert names("--modality", "image") == ["modahub-toy-image"]
@@ -111,10 +111,11 @@ def test_search_and_info_read_the_registry(hub_dir, key, wheel):
 
     info = runner.invoke(cli, ["info", "modahub-toy-image", "--hub", str(hub_dir), "--json"])
     assert info.exit_code == 0, info.output
-    data = json.loads(info.output)
-    assert data["installed"] is None and data["modalities"] == ["image"] and data["versions"] == ["0.1.0"]
+    data = json.loads(info.output)["data"]
+    assert data["found"] == "hub" and data["installed"] is None and data["executor"] is None
+    assert data["plugin"]["modalities"] == ["image"] and data["plugin"]["versions"] == ["0.1.0"]
     missing = runner.invoke(cli, ["info", "nothing-like-it", "--hub", str(hub_dir)])
-    assert missing.exit_code == 1 and "neither installed nor in hub" in missing.output
+    assert missing.exit_code == 2 and "neither installed nor in hub" in missing.output
 
 
 def test_cli_publish_errors_go_to_stderr_without_traceback(hub_dir, key, exact_index_wheel):
@@ -158,7 +159,7 @@ def test_non_ascii_author_and_summary_publish_and_show_on_every_page(hub_dir, ke
     assert (plugin.owner, plugin.summary) == ("José Müller", summary)
     page = (hub_dir / "index.html").read_text(encoding="utf-8")
     assert "José Müller" in page and "Colour histograms — fast, in “one” pass" in page and 'charset="utf-8"' in page
-    found = json.loads(CliRunner().invoke(cli, ["search", "colour", "--json", "--hub", str(hub_dir)]).output)
+    found = json.loads(CliRunner().invoke(cli, ["search", "colour", "--json", "--hub", str(hub_dir)]).output)["data"]
     assert (found[0]["owner"], found[0]["summary"]) == ("José Müller", summary)
     info = CliRunner().invoke(cli, ["info", "modahub-colours", "--hub", str(hub_dir)])
     assert "José Müller" in info.output and "—" in info.output

@@ -124,12 +124,12 @@ def test_doctor_flags_installed_quarantined_plugins(hub_dir, key, exact_index_wh
     publish(exact_index_wheel, str(hub_dir), key=key, owner="modahub")
     runner = CliRunner()
     assert runner.invoke(cli, ["hub", "default", str(hub_dir)]).exit_code == 0
-    clean = json.loads(runner.invoke(cli, ["doctor", "--json"]).output)
-    assert clean["hub_flags"] == [] and clean["hub_problem"] is None
+    clean = json.loads(runner.invoke(cli, ["doctor", "--json"]).stdout)
+    assert clean["ok"] and clean["data"]["hub_flags"] == [] and clean["data"]["hub_problem"] is None
     set_status(str(hub_dir), "modahub-exact-index", "quarantined", reason="test quarantine", key=key)
     report = runner.invoke(cli, ["doctor"])
     assert "FLAGGED modahub-exact-index" in report.stderr and "test quarantine" in report.stderr
-    assert json.loads(runner.invoke(cli, ["doctor", "--json"]).output)["hub_flags"][0]["distribution"] == "modahub-exact-index"
+    assert json.loads(runner.invoke(cli, ["doctor", "--json"]).stdout)["data"]["hub_flags"][0]["distribution"] == "modahub-exact-index"
 
 
 def test_registry_schema_shipped_with_the_bundled_hub_is_current():
@@ -182,7 +182,7 @@ def test_trust_on_the_command_line_installs_and_a_wrong_key_refuses(hub_dir, key
     _someone_else(monkeypatch, tmp_path)
     wrong = generate_key(tmp_path / "other.key").public.text
     refused = _install(hub_dir, "modahub-toy", "--trust", wrong)
-    assert refused.exit_code == 1 and "does not sign" in refused.stderr and published == []
+    assert refused.exit_code == 2 and "does not sign" in refused.stderr and published == []
     assert "not trusted yet" in _install(hub_dir, "modahub-toy").stderr  # the wrong key was not kept
     done = _install(hub_dir, "modahub-toy", "--trust", key.public.text)
     assert done.exit_code == 0, done.output

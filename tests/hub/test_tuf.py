@@ -248,7 +248,7 @@ def test_cli_search_filters_the_signed_index_and_migrate_moves_a_legacy_hub(tmp_
     def names(*args: str) -> list[str]:
         result = runner.invoke(cli, ["search", *args, "--json", "--hub", str(legacy)])
         assert result.exit_code == 0, result.output
-        return [row["name"] for row in json.loads(result.output)]
+        return [row["name"] for row in json.loads(result.output)["data"]]
 
     assert names() == ["modahub-pixels", "modahub-words"]
     assert names("--modality", "image") == ["modahub-pixels"]

@@ -85,11 +85,11 @@ def test_a_user_installs_the_cli_from_the_hub_and_runs_the_demo_outside_the_repo
         assert proc.returncode == 0, f"modahub {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
         return proc
 
-    found = json.loads(modahub("search", "--modality", "video", "--json").stdout)
+    found = json.loads(modahub("search", "--modality", "video", "--json").stdout)["data"]
     assert "modahub-video-frames" in {p["name"] for p in found}
     assert list((home / ".config" / "modahub" / "tuf").glob("*/metadata/root.json"))  # read through TUF, its root pinned
     demo = modahub("demo", "--out", "demo", "--json")
-    result = json.loads(demo.stdout)
+    result = json.loads(demo.stdout)["data"]
     assert sorted(i.split()[0] for i in result["installed"]) == sorted(DEMO_PLUGINS)
     assert (work / "demo" / "report.html").is_file()
     assert {"text → image", "sound → image", "image → text"} <= set(result["summary"]["accuracy"])

@@ -77,7 +77,7 @@ def app_image(docker_client: Any, hub: str, tmp_path_factory: pytest.TempPathFac
     app_file = kit.write_app(tmp_path_factory.mktemp("image"))
     out = CliRunner().invoke(cli, ["image", "build", str(app_file), "--hub", hub, "--json"])
     assert out.exit_code == 0, out.output
-    built = json.loads(out.stdout)
+    built = json.loads(out.stdout)["data"]
     image = docker_client.images.get(built["tag"])
     assert image.attrs["Config"]["User"] == "10001:10001"
     assert any(r.startswith("modahub-audio==") for r in built["requirements"])  # a plugin's hub dependency
@@ -129,7 +129,7 @@ def test_container_has_no_network_and_runs_confined(tmp_path: Path, app_image: d
             assert host["Memory"] == 2 * 2**30 and host["PidsLimit"] == 256
             out = served.container.exec_run(["python3", "-c", PROBE, str(port)])
             assert out.exit_code == 0, out.output
-            report = json.loads(out.output)
+            report = json.loads(out.output)["data"]
             assert report["uid"] == (os.getuid() or 10001) and report["uid"] != 0
             assert report["interfaces"] == ["lo"]
             assert report["cap_eff"] == 0 and report["no_new_privs"] == 1
@@ -174,7 +174,7 @@ def test_plugin_image_lists_its_executors(docker_client: Any, hub: str) -> None:
 
     out = CliRunner().invoke(cli, ["image", "build", "exact-index", "--hub", hub, "--json"])
     assert out.exit_code == 0, out.output
-    tag = json.loads(out.stdout)["tag"]
+    tag = json.loads(out.stdout)["data"]["tag"]
     assert tag == "modahub-plugin-exact-index:latest"
     listed = docker_client.containers.run(tag, ["list", "--json"], remove=True,
                                           **safe_options(user="10001:10001", memory="512m", pids=64, network=False))

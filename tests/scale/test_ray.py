@@ -36,7 +36,7 @@ def test_bulk_index_on_ray_gives_the_local_results(tmp_path: Path, ray_cluster: 
     out = CliRunner().invoke(cli, ["run", str(app_file), "index", "--engine", "ray", "--workers", "2", "--json",
                                    "--no-progress", "-i", str(write_jsonl(tmp_path / "docs.jsonl", docs))])
     assert out.exit_code == 0, out.output
-    report = json.loads(out.stdout)
+    report = json.loads(out.stdout)["data"]
     assert report["indexed"] == [d.id for d in docs] and report["index_size"] == len(docs)
 
     reopened = App.from_yaml(app_file)  # a fresh app reads the index the Ray run saved

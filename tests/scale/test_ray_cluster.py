@@ -106,7 +106,7 @@ def test_sharded_index_and_search_on_the_cluster_equal_one_process(tmp_path: Pat
     out = CliRunner().invoke(cli, ["run", str(app_file), "index", "--engine", "ray", "--address", cluster.address, "--json",
                                    "--no-progress", "-i", str(write_jsonl(tmp_path / "docs.jsonl", docs))])
     assert out.exit_code == 0, out.output
-    report = json.loads(out.stdout)
+    report = json.loads(out.stdout)["data"]
     assert report["indexed"] == [d.id for d in docs] and report["index_size"] == len(docs)
     shards = sorted(p.name for p in (tmp_path / "sharded" / "index").iterdir() if p.is_dir())
     assert shards == ["shard-000", "shard-001"]
@@ -116,7 +116,7 @@ def test_sharded_index_and_search_on_the_cluster_equal_one_process(tmp_path: Pat
     out = CliRunner().invoke(cli, ["run", str(app_file), "search", "--engine", "ray", "--address", cluster.address,
                                    "--json", "--no-progress", "-k", "5", "-i", str(write_jsonl(tmp_path / "q.jsonl", queries))])
     assert out.exit_code == 0, out.output
-    assert_same_hits([row["matches"] for row in json.loads(out.stdout)["results"]], expected)
+    assert_same_hits([row["matches"] for row in json.loads(out.stdout)["data"]["results"]], expected)
 
 
 def test_shard_actors_run_on_both_nodes(tmp_path: Path, cluster: Any, kit: SimpleNamespace) -> None:

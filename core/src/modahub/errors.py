@@ -16,9 +16,17 @@ EXIT_VERIFICATION = 3
 
 
 class ModahubError(Exception):
-    """An error modahub raised on purpose: the message says what went wrong and how to fix it."""
+    """An error modahub raised on purpose: the message says what went wrong and how to fix it.
+
+    ``hint``, when given, is the how-to-fix part kept apart (the CLI prints ``Error: message — hint``
+    and puts both in its ``--json`` envelope).
+    """
 
     exit_code: ClassVar[int] = EXIT_FAILURE
+
+    def __init__(self, *args: object, hint: str | None = None) -> None:
+        super().__init__(*args)
+        self.hint = hint
 
 
 class ModahubInputError(ModahubError, ValueError):

@@ -1,4 +1,4 @@
-"""Helpers shared by the hub commands: error translation, download progress, the --hub option."""
+"""Helpers shared by the hub commands: first use of a hub, download progress, the --hub and --trust options."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from modahub_hub.output import UserError
+from modahub_hub.output import CommandFailed, UserError
 
 hub_option = click.option(
     "--hub",
@@ -47,21 +47,21 @@ def _first_use(exc: Any, trust_key: str | None) -> None:
     elif _interactive():
         click.echo(str(exc), err=True)
         if not click.confirm("Trust the hub with this key from now on?", default=False, err=True):
-            raise UserError("not trusted; nothing done")
+            raise CommandFailed("not trusted; nothing done")
         keys = exc.keys
     else:
-        raise UserError(str(exc))
+        raise exc
     for key in keys:
         trust(exc.identity, key)
         click.echo(f"trusting key {key.keyid} for the hub at {exc.location} (wherever it is served)", err=True)
 
 
 def hub_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a :class:`HubError` into 'Error: …' on stderr with exit code 1 and no traceback.
+    """Handle a hub used for the first time (:class:`~modahub_hub.hub.trust.UntrustedHub`).
 
-    A hub used for the first time (:class:`~modahub_hub.hub.trust.UntrustedHub`) is trusted with the
-    command's ``--trust`` key, or after asking in a terminal, and the command runs again; otherwise
-    it is refused with the exact command that trusts it.
+    It is trusted with the command's ``--trust`` key, or after asking in a terminal, and the command
+    runs again; otherwise it is refused with the exact command that trusts it. Other hub errors reach
+    the CLI's error boundary (one line, exit code 1).
     """
 
     @wraps(func)
@@ -70,17 +70,14 @@ def hub_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
         trust_key = kwargs.pop("trust_key", None)
         try:
-            try:
-                return func(*args, **kwargs)
-            except HubError as exc:
-                from modahub_hub.hub.trust import UntrustedHub  # only now: it imports the registry schema (slow)
-
-                if not isinstance(exc, UntrustedHub):
-                    raise
-                _first_use(exc, trust_key)
             return func(*args, **kwargs)
         except HubError as exc:
-            raise UserError(str(exc)) from None
+            from modahub_hub.hub.trust import UntrustedHub  # only now: it imports the registry schema (slow)
+
+            if not isinstance(exc, UntrustedHub):
+                raise
+            _first_use(exc, trust_key)
+        return func(*args, **kwargs)
 
     return wrapper
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from modahub_hub.output import UserError, emit_json, print_table
+from modahub_hub.output import UserError, VerificationFailed, emit_result, json_option, print_table
 
 _KINDS = ("encoder", "indexer", "generator")
 _MODALITY_HELP = "text, image, audio, video, mesh, pointcloud, timeseries, '*' (indexers), or a new name to register"
@@ -45,8 +45,10 @@ def _ask(value: object, interactive: bool, prompt: str, default: object, **kwarg
               help="Add executor NAME of this kind to the existing plugin in --directory: code, contract test, "
                    "registration, regenerated modahub.toml.")
 @click.option(
-    "--interactive/--no-interactive", default=None, help="Prompt for choices not given as flags (default: when a terminal)."
+    "--interactive/--no-interactive", default=None,
+    help="Prompt for choices not given as flags (default: when a terminal and not --json).",
 )
+@json_option
 def new(
     name: str,
     kind: str | None,
@@ -63,13 +65,14 @@ def new(
     directory: Path | None,
     add_kind: str | None,
     interactive: bool | None,
+    as_json: bool,
 ) -> None:
     """Create a complete plugin NAME: executor, manifest, contract tests, README, Dockerfile, CI
     (or, with --add KIND, add executor NAME to an existing plugin)."""
     from modahub_hub.scaffold import ScaffoldError, ScaffoldOptions, plugin_names, render
     from modahub_hub.scaffold.names import PluginNameError, clash, taken_names
 
-    ask = interactive if interactive is not None else sys.stdin.isatty()
+    ask = interactive if interactive is not None else sys.stdin.isatty() and not as_json
     try:
         names = plugin_names(name)
     except PluginNameError as exc:
@@ -123,6 +126,10 @@ def new(
         written = render(scaffold, dest)
     except ScaffoldError as exc:
         raise UserError(str(exc)) from None
+    if as_json:
+        emit_result({"directory": str(dest), "distribution": names.dist, "kind": kind, "modality": modality,
+                     "new_modality": scaffold.new_modality, "files": [path.as_posix() for path in written]})
+        return
     click.echo(f"Created {dest}/ ({len(written)} files): {names.dist}, {kind} for {modality}"
                + (f" (new modality {modality!r})" if scaffold.new_modality else ""))
     for path in written:
@@ -141,9 +148,12 @@ def _modality_provider(modality: str) -> str:
 @click.command("test")
 @click.argument("targets", nargs=-1, required=True, metavar="PATH|NAME...")
 @click.option("--executor", "executors", multiple=True, help="Test only this executor (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (a list when several targets are given).")
+@json_option
 def test(targets: tuple[str, ...], executors: tuple[str, ...], as_json: bool) -> None:
-    """Run the executor contract on plugin folders, wheels or installed plugin names; exit 1 on any failure."""
+    """Run the executor contract on plugin folders, wheels or installed plugin names; exit 3 on any failure.
+
+    With --json, data is the list of reports, one per target.
+    """
     from modahub_hub.contract_targets import ContractTargetError, run_here
 
     reports = []
@@ -152,13 +162,17 @@ def test(targets: tuple[str, ...], executors: tuple[str, ...], as_json: bool) ->
             reports.append(run_here(target, executors=list(executors) or None))
         except ContractTargetError as exc:
             raise UserError(str(exc)) from None
-    if as_json:
-        emit_json(reports[0].to_dict() if len(reports) == 1 else [r.to_dict() for r in reports])
-    else:
+    data = [r.to_dict() for r in reports]
+    if not as_json:
         for report in reports:
             _print_report(report)
-    if not all(r.ok for r in reports):
-        sys.exit(1)
+    failed = [r.plugin for r in reports if not r.ok]
+    if failed:
+        where = "" if as_json else " listed above"
+        raise VerificationFailed(f"the executor contract fails for {', '.join(failed)}", data=data,
+                                 hint=f"fix the failing rules{where}, then run 'modahub test' again")
+    if as_json:
+        emit_result(data)
 
 
 def _print_report(report: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from modahub_hub.output import UserError, emit_json, print_table
+from modahub_hub.output import CommandFailed, emit_result, json_option, print_table
 
 
 def _describe(doc: Any) -> str:
@@ -20,24 +20,20 @@ def _describe(doc: Any) -> str:
 @click.option("--install/--no-install", default=True, show_default=True,
               help="Install missing plugins from the bundled hub (else fail and say which).")
 @click.option("--seed", default=7, show_default=True, type=int, help="Seed of the generated digits.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@json_option
 def demo(folder: Path, install: bool, seed: int, as_json: bool) -> None:
     """Index digits as images, sounds and texts in one space; search across them; generate and find again."""
-    from modahub.executors import ExecutorError
-    from modahub.pipeline import PipelineError
-    from modahub.plugins import PluginError
     from modahub_hub.commands.run import progress_bar
     from modahub_hub.demo import DemoError, run_demo
-    from modahub_hub.hub import HubError
 
     say = (lambda _: None) if as_json else (lambda msg: click.echo(f"· {msg}", err=True))
     try:
         with progress_bar(not as_json) as update:
             result = run_demo(folder, install=install, seed=seed, say=say, progress=update)
-    except (DemoError, PipelineError, PluginError, ExecutorError, HubError) as exc:
-        raise UserError(str(exc)) from None
+    except DemoError as exc:  # the other errors (pipeline, plugin, hub) carry their own exit codes to the boundary
+        raise CommandFailed(str(exc)) from None
     if as_json:
-        emit_json({
+        emit_result({
             "summary": result.summary, "installed": result.installed, "notes": result.notes, "report": str(result.report),
             "searches": [{"direction": r["direction"], "query": r["query"].id, "digit": r["digit"], "correct": r["correct"],
                           "hits": [{k: v for k, v in h.items() if k != "document"} for h in r["hits"]]} for r in result.rows],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from modahub_hub.output import emit_json
+from modahub_hub.output import emit_result, json_option
 
 
 @click.group("image")
@@ -18,7 +18,7 @@ def image() -> None:
 @click.option("--base", default=None, help="Local base image with python3 and venv [default: modahub/python-base:bookworm, "
                                          "made by scripts/docker-engine base-image].")
 @click.option("--hub", help="Hub to take the plugin wheels from (default: the configured or bundled hub).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 def build(target: str, tag: str | None, base: str | None, hub: str | None, as_json: bool) -> None:
     """Build an image of TARGET: an app file (its plugins come from the hub), a plugin folder, or a hub plugin name."""
     from modahub_hub.containers.build import DEFAULT_BASE, build_image
@@ -26,6 +26,6 @@ def build(target: str, tag: str | None, base: str | None, hub: str | None, as_js
     built = build_image(target, tag=tag, base=base or DEFAULT_BASE, hub=hub,
                         log=None if as_json else (lambda m: click.echo(m, err=True)))
     if as_json:
-        emit_json({"tag": built.tag, "id": built.id, "seconds": round(built.seconds, 2), "requirements": built.requirements})
+        emit_result({"tag": built.tag, "id": built.id, "seconds": round(built.seconds, 2), "requirements": built.requirements})
     else:
         click.echo(f"built {built.tag} ({built.id[:19]}) in {built.seconds:.1f} s")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from modahub_hub.output import UserError, emit_json, print_table
+from modahub_hub.output import CommandFailed, UserError, emit_result, json_option, print_table
 
 
 def _manager() -> Any:
@@ -43,12 +43,12 @@ def _record_json(record: Any) -> dict[str, Any]:
 
 
 @click.command("plugins")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 def plugins(as_json: bool) -> None:
     """Installed plugins, versions and status (loads each in its own guard)."""
     records = _load_all(_manager())
     if as_json:
-        emit_json([_record_json(r) for r in records])
+        emit_result([_record_json(r) for r in records])
         return
     if not records:
         click.echo("No plugins installed. Find some with 'modahub search' and install with 'modahub install'.")
@@ -76,7 +76,7 @@ def _spec_json(record: Any, spec: Any) -> dict[str, Any]:
 
 
 @click.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @click.option("--kind", type=click.Choice(["encoder", "indexer", "text-indexer", "segmenter", "generator"]),
               help="Only this kind.")
 @click.option("--modality", help="Only executors accepting this modality.")
@@ -91,7 +91,7 @@ def list_executors(as_json: bool, kind: str | None, modality: str | None) -> Non
         key=lambda spec: (spec["kind"], spec["name"]),
     )
     if as_json:
-        emit_json(specs)
+        emit_result(specs)
         return
     print_table(
         "Executors",
@@ -109,29 +109,45 @@ def _hub_info(name: str, hub: str | None) -> dict[str, Any]:
         found = Hub.open(hub)
         plugin = found.plugin(name)
     except HubError as exc:
-        raise UserError(f"{name!r} is neither installed nor in hub: {exc}") from None
-    return plugin_row(plugin) | {"installed": is_plugin_installed(plugin.name), "hub": found.backend.hub_id}
+        raise UserError(f"{name!r} is neither installed nor in hub: {exc}",
+                        hint="'modahub list' shows what is installed, 'modahub search' what the hub offers") from None
+    return {"name": name, "found": "hub", "installed": is_plugin_installed(plugin.name), "hub": found.backend.hub_id,
+            "plugin": plugin_row(plugin), "executor": None}
 
 
-@click.command("info")
-@click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--hub", help="Hub to look NAME up in when it is not installed (default: the configured, else the bundled hub).")
-def info(name: str, as_json: bool, hub: str | None) -> None:
-    """Details of an installed executor or plugin NAME, else of plugin NAME in the hub."""
+def _info(name: str, hub: str | None) -> dict[str, Any]:
+    """NAME as an installed executor, else an installed plugin, else a plugin of the hub: one shape for all three."""
     from modahub.plugins import UnknownExecutorError
 
     mgr = _manager()
     try:
         record, spec = mgr.find_executor(name)
-        data = _spec_json(record, spec) | {"extras": spec.extras}
     except UnknownExecutorError:
         record = mgr.records.get(name) or next((r for r in mgr.records.values() if r.dist == name), None)
-        data = _hub_info(name, hub) if record is None else _record_json(record)
+        if record is None:
+            return _hub_info(name, hub)
+        return {"name": name, "found": "plugin", "installed": record.version, "hub": None,
+                "plugin": _record_json(record), "executor": None}
+    return {"name": name, "found": "executor", "installed": record.version, "hub": None,
+            "plugin": _record_json(record), "executor": _spec_json(record, spec) | {"extras": spec.extras}}
+
+
+@click.command("info")
+@click.argument("name")
+@json_option
+@click.option("--hub", help="Hub to look NAME up in when it is not installed (default: the configured, else the bundled hub).")
+def info(name: str, as_json: bool, hub: str | None) -> None:
+    """Details of an installed executor or plugin NAME, else of plugin NAME in the hub.
+
+    The JSON holds name, found ('executor', 'plugin' or 'hub'), installed (the installed version or
+    null), hub, plugin and executor (null unless NAME is an executor).
+    """
+    data = _info(name, hub)
     if as_json:
-        emit_json(data)
+        emit_result(data)
         return
-    for key, value in data.items():
+    shown = data["executor"] or data["plugin"]
+    for key, value in [*shown.items(), ("installed", data["installed"]), *([("hub", data["hub"])] if data["hub"] else [])]:
         click.echo(f"{key:>16}: {value}")
 
 
@@ -144,7 +160,7 @@ def _hub_flags(records: list[Any]) -> tuple[list[dict[str, str]], str | None]:
         opened = Hub.open()
     except HubError as exc:
         return [], str(exc)
-    flagged = []
+    flagged: list[dict[str, str]] = []
     for record in records:
         try:
             plugin = opened.find(record.dist)
@@ -164,12 +180,11 @@ def _hub_flags(records: list[Any]) -> tuple[list[dict[str, str]], str | None]:
 
 
 @click.command("doctor")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 @click.option("--repair", is_flag=True, help="Finish or undo an interrupted install/uninstall and remove pip's leftovers.")
 def doctor(as_json: bool, repair: bool) -> None:
     """Check the environment and report broken plugins with the reason and a fix."""
     import modahub
-    from modahub.plugins import LOAD_ENV, STRICT_ENV
 
     if repair:
         from modahub_hub.hub import journal
@@ -194,21 +209,29 @@ def doctor(as_json: bool, repair: bool) -> None:
         "hub_flags": flagged,
         "hub_problem": hub_problem,
     }
+    if not as_json:
+        _print_doctor(report, broken, flagged)
+    if broken or flagged:  # doctor fails when something is broken; the JSON report rides on the error
+        names = [r.dist for r in broken] + [item["distribution"] for item in flagged]
+        raise CommandFailed(f"{len(names)} plugin(s) need attention: {', '.join(names)}", data=report,
+                            hint="see each plugin's fix" + ("" if as_json else " above"))
     if as_json:
-        emit_json(report)
-    else:
-        for key in ("python", "platform", "executable", "modahub_core", "strict", "plugins"):
-            click.echo(f"{key:>13}: {report[key]}")
-        click.echo(f"{'environment':>13}: {STRICT_ENV}=1 makes plugin failures fatal; {LOAD_ENV} selects plugins")
-        for r in broken:
-            click.secho(f"BROKEN {r.name} ({r.dist} {r.version}): {r.error}", fg="red", err=True)
-            click.echo(f"   fix: {r.fix}", err=True)
-        for item in flagged:
-            click.secho(f"FLAGGED {item['distribution']} {item['version']}: {item['problem']}", fg="red", err=True)
-            click.echo(f"   fix: modahub uninstall {item['distribution']}", err=True)
-        if hub_problem:
-            click.echo(f"{'hub':>13}: not checked ({hub_problem})")
-        if not broken:
-            click.secho("All plugins load.", fg="green")
-    if broken or flagged:
-        raise SystemExit(1)  # documented: doctor fails when something is broken
+        emit_result(report)
+
+
+def _print_doctor(report: dict[str, Any], broken: list[Any], flagged: list[dict[str, str]]) -> None:
+    from modahub.plugins import LOAD_ENV, STRICT_ENV
+
+    for key in ("python", "platform", "executable", "modahub_core", "strict", "plugins"):
+        click.echo(f"{key:>13}: {report[key]}")
+    click.echo(f"{'environment':>13}: {STRICT_ENV}=1 makes plugin failures fatal; {LOAD_ENV} selects plugins")
+    for r in broken:
+        click.secho(f"BROKEN {r.name} ({r.dist} {r.version}): {r.error}", fg="red", err=True)
+        click.echo(f"   fix: {r.fix}", err=True)
+    for item in flagged:
+        click.secho(f"FLAGGED {item['distribution']} {item['version']}: {item['problem']}", fg="red", err=True)
+        click.echo(f"   fix: modahub uninstall {item['distribution']}", err=True)
+    if report["hub_problem"]:
+        click.echo(f"{'hub':>13}: not checked ({report['hub_problem']})")
+    if not broken:
+        click.secho("All plugins load.", fg="green")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from modahub_hub.commands._hubcli import hub_errors, hub_option, rich_progress, trust_option
-from modahub_hub.output import UserError
+from modahub_hub.output import UserError, emit_result, json_option
 
 
 @click.command("pull")
@@ -15,13 +15,18 @@ from modahub_hub.output import UserError
 @click.option("-d", "--dest", type=click.Path(file_okay=False, path_type=Path), default=Path("."), help="Download folder.")
 @hub_option
 @trust_option
+@json_option
 @hub_errors
-def pull(requirement: str, dest: Path, hub: str | None) -> None:
+def pull(requirement: str, dest: Path, hub: str | None, as_json: bool) -> None:
     """Download and verify a plugin's wheel without installing it."""
     from modahub_hub.hub.install import Request
     from modahub_hub.hub.install import pull as do_pull
 
-    click.echo(do_pull(Request(requirement, hub), dest, progress=rich_progress))
+    wheel = do_pull(Request(requirement, hub), dest, progress=rich_progress)
+    if as_json:
+        emit_result({"wheel": str(wheel)})
+    else:
+        click.echo(wheel)
 
 
 @click.command("install")
@@ -31,8 +36,9 @@ def pull(requirement: str, dest: Path, hub: str | None) -> None:
 @click.option("--force", is_flag=True, help="Reinstall plugins that are already at the chosen version.")
 @hub_option
 @trust_option
+@json_option
 @hub_errors
-def install(requirements: tuple[str, ...], files: tuple[Path, ...], force: bool, hub: str | None) -> None:
+def install(requirements: tuple[str, ...], files: tuple[Path, ...], force: bool, hub: str | None, as_json: bool) -> None:
     """Install plugins from a hub into this environment, all or nothing."""
     from modahub_hub.hub.install import Request, read_requests
     from modahub_hub.hub.install import install as do_install
@@ -43,6 +49,9 @@ def install(requirements: tuple[str, ...], files: tuple[Path, ...], force: bool,
     if not requests:
         raise UserError("nothing to install: name plugins (modahub install NAME) or pass -r FILE")
     done = do_install(requests, progress=rich_progress, force=force)
+    if as_json:
+        emit_result({"installed": [{"name": item.plugin.name, "version": item.entry.version} for item in done]})
+        return
     for item in done:
         click.echo(f"installed {item.plugin.name} {item.entry.version}")
     if not done:
@@ -51,13 +60,18 @@ def install(requirements: tuple[str, ...], files: tuple[Path, ...], force: bool,
 
 @click.command("uninstall")
 @click.argument("names", nargs=-1, required=True, metavar="NAME...")
+@json_option
 @hub_errors
-def uninstall(names: tuple[str, ...]) -> None:
+def uninstall(names: tuple[str, ...], as_json: bool) -> None:
     """Uninstall plugins and remove them from the plugin lock."""
     from modahub_hub.hub.install import uninstall as do_uninstall
 
-    for entry in do_uninstall(list(names)):
+    kept = do_uninstall(list(names))
+    for entry in kept:
         click.echo(f"warning: kept {entry}: its RECORD lists a file outside its own files", err=True)
+    if as_json:
+        emit_result({"uninstalled": list(names), "kept": [str(entry) for entry in kept]})
+        return
     for name in names:
         click.echo(f"uninstalled {name}")
 
@@ -66,12 +80,16 @@ def uninstall(names: tuple[str, ...]) -> None:
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @hub_option
 @trust_option
+@json_option
 @hub_errors
-def upgrade(names: tuple[str, ...], hub: str | None) -> None:
+def upgrade(names: tuple[str, ...], hub: str | None, as_json: bool) -> None:
     """Upgrade plugins (default: all in the plugin lock) to their newest compatible version."""
     from modahub_hub.hub.install import upgrade as do_upgrade
 
     done = do_upgrade(list(names), hub, progress=rich_progress)
+    if as_json:
+        emit_result({"upgraded": [{"name": item.plugin.name, "version": item.entry.version} for item in done]})
+        return
     for item in done:
         click.echo(f"upgraded {item.plugin.name} to {item.entry.version}")
     if not done:

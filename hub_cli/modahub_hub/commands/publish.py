@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from modahub_hub.commands._hubcli import hub_errors, hub_option
-from modahub_hub.output import UserError
+from modahub_hub.output import UserError, emit_result, json_option
 
 
 @click.command("publish")
@@ -25,9 +25,10 @@ from modahub_hub.output import UserError
 @click.option("--container", help="Container image pinned by digest (name@sha256:…).")
 @click.option("--allow-lookalike", is_flag=True,
               help="Publish a new name that folds to an existing one's look-alike skeleton (your own sibling plugin).")
+@json_option
 @hub_errors
 def publish(path: Path, hub: str | None, key: Path | None, owner: str | None, owner_keys: tuple[Path, ...],
-            weights_file: Path | None, container: str | None, allow_lookalike: bool) -> None:
+            weights_file: Path | None, container: str | None, allow_lookalike: bool, as_json: bool) -> None:
     """Publish the plugin folder or wheel PATH to a hub (refuses to overwrite a published version)."""
     from pydantic import TypeAdapter, ValidationError
 
@@ -42,4 +43,7 @@ def publish(path: Path, hub: str | None, key: Path | None, owner: str | None, ow
             raise UserError(f"{weights_file}: not a list of weights pins: {exc}") from None
     entry = do_publish(path, hub, key=key, owner=owner, weights=weights, container=container, owner_key=list(owner_keys) or None,
                        allow_lookalike=allow_lookalike)
-    click.echo(f"published {entry.artifact.filename} (sha256 {entry.artifact.sha256[:16]}…)")
+    if as_json:
+        emit_result({"version": entry.version, "filename": entry.artifact.filename, "sha256": entry.artifact.sha256})
+    else:
+        click.echo(f"published {entry.artifact.filename} (sha256 {entry.artifact.sha256[:16]}…)")

@@ -9,13 +9,7 @@ from typing import Any
 
 import click
 
-from modahub_hub.output import UserError
-
-
-class MismatchError(UserError):
-    """At least one regenerated payload differs from the document's (exit code 3)."""
-
-    exit_code = 3
+from modahub_hub.output import CommandFailed, UserError, VerificationFailed, emit_result, json_option
 
 
 def _parse(text: str, source: str) -> tuple[str, list[Any]]:
@@ -59,20 +53,21 @@ def _format(form: str, docs: list[Any]) -> str:
 @click.command("regenerate")
 @click.argument("source", default="-", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 @click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
-              show_default=True, help="Where to write the regenerated document(s); '-' is stdout.")
-def regenerate(source: str, output: str) -> None:
+              show_default=True, help="Where to write the regenerated document(s); '-' is stdout (with --json: the envelope).")
+@json_option
+def regenerate(source: str, output: str, as_json: bool) -> None:
     """Rebuild the generated document(s) in SOURCE from their recipes and check them byte for byte.
 
     SOURCE is a JSON document, a JSON array or JSON lines of documents ('-' or nothing: stdin).
     The installed plugin must be the recipe's version with the same weights (sha256). Exit code 0:
-    identical; 1: the recipe cannot be replayed here; 3: a regenerated payload differs (the
-    regenerated documents are still written, to compare).
+    identical; 1: the recipe cannot be replayed here; 2: SOURCE is not a document; 3: a regenerated
+    payload differs (the regenerated documents are still written, to compare).
     """
     from modahub.recipes import RecipeError, RegenerationMismatchError, payload_sha256, verify
 
     text = sys.stdin.read() if source == "-" else _read(source)
     form, docs = _parse(text, "stdin" if source == "-" else source)
-    made, differ = [], []
+    made, differ, checked = [], [], []
     for doc in docs:
         try:
             new = verify(doc)
@@ -81,17 +76,25 @@ def regenerate(source: str, output: str) -> None:
             new, status = exc.document, "DIFFERS"
             differ.append(str(exc))
         except RecipeError as exc:
-            raise UserError(f"document {doc.id!r}: {exc}") from None
+            raise CommandFailed(f"document {doc.id!r}: {exc}") from None
         recipe = doc.provenance
+        sha256 = payload_sha256(new.payload)
         click.echo(
             f"{status}: {doc.id} ({recipe.executor} {recipe.plugin_version}, seed {recipe.seed}, "
-            f"prompt {recipe.prompt!r}) payload sha256 {payload_sha256(new.payload)}",
+            f"prompt {recipe.prompt!r}) payload sha256 {sha256}",
             err=True,
         )
         made.append(new)
-    _write(output, _format(form, made))
+        checked.append({"id": doc.id, "identical": status == "identical", "payload_sha256": sha256})
+    data: dict[str, Any] = {"documents": checked, "output": None if output == "-" else output}
+    if as_json and output == "-":
+        data["regenerated"] = [json.loads(d.to_json()) for d in made]
+    else:
+        _write(output, _format(form, made))
     if differ:
-        raise MismatchError("; ".join(differ))
+        raise VerificationFailed("; ".join(differ), data=data, hint="the regenerated documents are written beside, to compare")
+    if as_json:
+        emit_result(data)
 
 
 def _read(source: str) -> str:

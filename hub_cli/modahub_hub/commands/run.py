@@ -9,21 +9,16 @@ from typing import Any
 
 import click
 
-from modahub_hub.output import UserError, emit_json, print_table
+from modahub_hub.output import UserError, emit_result, json_option, print_table
 
 SHAPES = ("index", "search", "generate", "encode")
 
 
 def load_app(path: Path) -> Any:
-    """Load and validate an app file, turning every user mistake into a :class:`UserError`."""
-    from modahub.pipeline import PipelineError
-    from modahub.plugins import PluginError
+    """Load and validate an app file (its mistakes are input errors: one line and exit code 2 at the CLI's boundary)."""
     from modahub_hub.appfile import read_app
 
-    try:
-        return read_app(path)
-    except (PipelineError, PluginError) as exc:
-        raise UserError(str(exc)) from None
+    return read_app(path)
 
 
 def parse_filter(pairs: tuple[str, ...]) -> dict[str, Any] | None:
@@ -106,7 +101,7 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
     if shape == "index":
         data = {"indexed": [d.id for d in result.documents], "index_size": len(app.indexer())}
         if as_json:
-            return emit_json(data)
+            return emit_result(data)
         counts: dict[str, int] = {}
         for doc in result.documents:
             counts[doc.modality] = counts.get(doc.modality, 0) + 1
@@ -114,7 +109,7 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
         click.echo(f"the index now holds {data['index_size']} documents")
     elif shape == "search":
         if as_json:
-            return emit_json({"results": [
+            return emit_result({"results": [
                 {"query": {"id": q.id, "modality": q.modality}, "matches": [match_json(m) for m in hits]}
                 for q, hits in zip(result.queries, result.matches, strict=True)
             ]})
@@ -127,7 +122,7 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
     elif shape == "generate":
         indexed = app.spec.index is not None and any(d.embedding is not None for d in result.documents)
         if as_json:
-            return emit_json({"indexed": indexed, "documents": [
+            return emit_result({"indexed": indexed, "documents": [
                 {"id": d.id, "modality": d.modality, "tags": d.tags,
                  "provenance": d.provenance.model_dump(mode="json") if d.provenance else None}
                 for d in result.documents]})
@@ -138,7 +133,7 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
     else:
         space, dim = app.space
         if as_json:
-            return emit_json({"space": space, "dim": dim, "embeddings": [
+            return emit_result({"space": space, "dim": dim, "embeddings": [
                 {"id": d.id, "modality": d.modality, "embedding": d.embedding.tolist()} for d in result.documents]})
         rows = [(d.id, d.modality, " ".join(f"{v:+.3f}" for v in d.embedding[:4]) + " …") for d in result.documents]
         print_table(f"Embeddings (space {space!r}, dim {dim})", ["id", "modality", "first values"], rows)
@@ -159,7 +154,7 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
 @click.option("-n", "n", default=1, show_default=True, type=click.IntRange(min=1), help="Documents per prompt (generate).")
 @click.option("--seed", type=int, help="Random seed (generate); recorded in each document's recipe.")
 @click.option("--generator", help="Which of the app's generators (default: the first).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar on a terminal.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: in this process; ray: the encoders on Ray actors (encode, index, search).")
@@ -171,9 +166,6 @@ def run(app_file: Path, shape: str, inputs: tuple[Path, ...], texts: tuple[str, 
         docs: tuple[str, ...], k: int, filters: tuple[str, ...], n: int, seed: int | None, generator: str | None,
         as_json: bool, progress: bool, engine: str, workers: int, address: str | None) -> None:
     """Run APP_FILE's index, search, generate or encode pipeline on --input files, --text values and --doc documents."""
-    from modahub.executors import ExecutorError
-    from modahub.pipeline import PipelineError
-
     if engine == "ray":
         from modahub_hub.engines.ray_engine import cluster_address
 
@@ -183,17 +175,14 @@ def run(app_file: Path, shape: str, inputs: tuple[Path, ...], texts: tuple[str, 
         raise UserError("nothing to run on: give --input PATH, --text TEXT or --doc JSON")
     if shape == "generate" and docs:
         raise UserError("generate reads prompts: give them with --text or --input, not --doc")
-    try:
-        items = read_prompts(inputs, texts) if shape == "generate" else read_inputs(inputs, texts, docs, text_modality)
-        with progress_bar(progress and not as_json) as update:
-            if engine == "ray":
-                from modahub_hub.engines.ray_engine import run_on_ray
+    items = read_prompts(inputs, texts) if shape == "generate" else read_inputs(inputs, texts, docs, text_modality)
+    with progress_bar(progress and not as_json) as update:
+        if engine == "ray":
+            from modahub_hub.engines.ray_engine import run_on_ray
 
-                result = run_on_ray(app, shape, items, workers=workers, k=k, filter=parse_filter(filters), progress=update,
-                                    address=address)
-            else:
-                result = app.run(shape, items, k=k, filter=parse_filter(filters), n=n, seed=seed, generator=generator,
-                                 progress=update)
-    except (PipelineError, ExecutorError) as exc:
-        raise UserError(str(exc)) from None
+            result = run_on_ray(app, shape, items, workers=workers, k=k, filter=parse_filter(filters), progress=update,
+                                address=address)
+        else:
+            result = app.run(shape, items, k=k, filter=parse_filter(filters), n=n, seed=seed, generator=generator,
+                             progress=update)
     _report(shape, app, result, as_json)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from modahub_hub.commands._hubcli import hub_errors, hub_option, trust_option
-from modahub_hub.output import emit_json, print_table
+from modahub_hub.output import emit_result, json_option, print_table
 
 
 @click.command("search")
@@ -13,9 +13,9 @@ from modahub_hub.output import emit_json, print_table
 @click.option("--modality", help="Only plugins accepting this modality.")
 @click.option("--kind", type=click.Choice(["encoder", "indexer", "text-indexer", "segmenter", "generator"]),
               help="Only plugins with this kind of executor.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @hub_option
 @trust_option
+@json_option
 @hub_errors
 def search(query: str, modality: str | None, kind: str | None, as_json: bool, hub: str | None) -> None:
     """Find plugins whose name, summary or executors match QUERY."""
@@ -34,7 +34,7 @@ def search(query: str, modality: str | None, kind: str | None, as_json: bool, hu
 
         found = Hub(backend).rows(query, modality=modality, kind=kind)
     if as_json:
-        emit_json(found)
+        emit_result(found)
         return
     if not found:
         click.echo("No plugins match.", err=True)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from modahub_hub.output import UserError
+from modahub.errors import ModahubError
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 
 
-class ContainerError(UserError):
-    """No engine, a missing base image, a failed build or run (printed without a traceback)."""
+class ContainerError(ModahubError):
+    """No engine, a missing base image, a failed build or run (one line and exit code 1 at the CLI)."""
 
 
 def docker_module() -> Any:

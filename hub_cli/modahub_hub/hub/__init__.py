@@ -9,7 +9,7 @@ reads it; every read is verified (:mod:`~modahub_hub.hub.trust`).
 
 from __future__ import annotations
 
-from modahub.errors import ModahubError
+from modahub.errors import ModahubError, ModahubInputError
 
 REGISTRY_FILE = "registry.json"  # here, not in registry.py, so reading a hub need not import the pydantic schema
 
@@ -17,3 +17,10 @@ REGISTRY_FILE = "registry.json"  # here, not in registry.py, so reading a hub ne
 
 class HubError(ModahubError):
     """A hub operation failed for a reason the user can act on (the message says what and how)."""
+
+
+class UnknownPlugin(HubError, ModahubInputError):
+    """The hub has no plugin by the name the user gave (exit code 2: a mistake in the input)."""
+
+    def __init__(self, name: str, hub_id: str) -> None:
+        super().__init__(f"no plugin {name!r} in {hub_id}", hint="find plugins with 'modahub search' (or --hub another hub)")

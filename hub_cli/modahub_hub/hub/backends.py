@@ -165,6 +165,20 @@ class HttpBackend(Backend):
         _fetch_url(self.url(path), dest, progress, limit)
 
 
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """The errors of huggingface_hub's HTTP client when no answer comes (offline, refused, timed out):
+    httpx's under huggingface_hub 1.x, httpx2's under 2.x."""
+    import importlib
+
+    found = []
+    for client in ("httpx2", "httpx"):
+        try:
+            found.append(importlib.import_module(client).TransportError)
+        except ImportError:
+            continue
+    return tuple(found)
+
+
 class HfBackend(Backend):
     """A hub in a Hugging Face Hub repo (``hf://owner/repo`` or ``hf://datasets/owner/repo``).
 
@@ -198,6 +212,10 @@ class HfBackend(Backend):
 
         try:
             yield
+        except _transport_errors() as exc:
+            endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+            raise HubError(f"{self.hub_id}: {what} failed: cannot reach {endpoint} ({exc})",
+                           hint="check the network (and HF_ENDPOINT), or use a hub folder or http(s) URL with --hub") from None
         except OfflineModeIsEnabled as exc:
             raise HubError(f"{self.hub_id}: {what} needs the network but HF_HUB_OFFLINE is set ({exc})") from None
         except HfHubHTTPError as exc:

@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 
 from modahub.files import sha256_file
-from modahub_hub.hub import HubError
+from modahub_hub.hub import HubError, UnknownPlugin
 from modahub_hub.hub.backends import Backend, Progress, open_backend
 from modahub_hub.hub.config import read_config
 from modahub_hub.hub.registry import PluginEntry, Registry, VersionEntry, check_wheel_filename, normalize
@@ -79,10 +79,9 @@ class Hub:
         ]
         if len(matches) == 1:
             return matches[0]
-        hint = f"several plugins provide {name!r}: {', '.join(p.name for p in matches)}" if matches else (
-            f"no plugin {name!r} in {self.backend.hub_id}; see 'modahub search'"
-        )
-        raise HubError(hint)
+        if matches:
+            raise HubError(f"several plugins provide {name!r}: {', '.join(p.name for p in matches)}")
+        raise UnknownPlugin(name, self.backend.hub_id)
 
     def resolve(self, requirement: str) -> tuple[PluginEntry, VersionEntry]:
         """The newest version matching ``NAME[==VER|SPEC]`` that suits the running core and Python."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from modahub_hub.hub import HubError
+from modahub_hub.hub import HubError, UnknownPlugin
 from modahub_hub.hub.backends import Backend
 from modahub_hub.hub.client import Hub
 from modahub_hub.hub.registry import PluginEntry, Registry, normalize
@@ -59,5 +59,5 @@ class TufHub(Hub):
             return found
         if matches:
             raise HubError(f"several plugins provide {name!r}: {', '.join(matches)}")
-        raise HubError(f"no plugin {name!r} in {self.backend.hub_id}; see 'modahub search'")
+        raise UnknownPlugin(name, self.backend.hub_id)
 

@@ -50,7 +50,11 @@ def read_yaml(source: str | Path) -> Any:
     except YAMLLimitError as exc:
         raise PipelineError(f"{where}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise PipelineError(f"{where}: not valid YAML: {brief(str(exc), 500)}") from None
+        mark = getattr(exc, "problem_mark", None)
+        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PipelineError(f"{where}{at}: not valid YAML: {brief(problem, 500)}",
+                            hint="fix the YAML there (the app file's form: docs/apps.md)") from None
 
 
 @dataclass
