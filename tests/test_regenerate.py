@@ -15,6 +15,7 @@ import modahub
 from modahub.documents import Document
 from modahub.recipes import RecipeError, payload_bytes, recipe_id, regenerate, verify
 from modahub_hub.cli import cli
+from modahub_hub.output import read_envelope
 
 VERSION = metadata.version("modahub-digits-generator")
 
@@ -88,23 +89,35 @@ def test_an_edited_payload_is_reported_with_exit_code_3(seven, tmp_path):
     assert payload_bytes(written.payload) == payload_bytes(seven.payload)  # the true replay, to compare
 
 
+def test_json_envelope_holds_the_checks_and_the_regenerated_documents(seven):
+    ok = _run("--json", input=seven.to_json())
+    out = read_envelope(ok.stdout)
+    assert ok.exit_code == 0 and out["ok"] and out["data"]["output"] is None
+    assert [(d["id"], d["identical"]) for d in out["data"]["documents"]] == [(seven.id, True)]
+    assert Document.model_validate(out["data"]["regenerated"][0]).to_json() == seven.to_json()
+    differs = _run("--json", input=_tampered(seven, parameters={"size": 16, "temperature": 1.0}))
+    out = read_envelope(differs.stdout)
+    assert differs.exit_code == out["error"]["code"] == 3 and out["data"]["documents"][0]["identical"] is False
+    assert "differs" in out["error"]["message"]
+
+
 def test_edited_parameters_make_another_document(seven):
     result = _run(input=_tampered(seven, parameters={"size": 16, "temperature": 1.0}))
     assert result.exit_code == 3
 
 
 def test_unusable_recipes_and_inputs_are_clear(seven):
-    cases = {
-        modahub.text("hello").to_json(): "has no provenance",
-        _tampered(seven, executor="no-such-generator"): "no installed plugin provides an executor named 'no-such-generator'",
-        _tampered(seven, parameters={"size": "big"}): "refuses the recipe's parameters",
-        "{not json": "not JSON nor JSON lines",
-        json.dumps({"modality": "image"}): "not a modahub document",
-        "": "empty",
+    cases = {  # a recipe that cannot be replayed here: 1; input that is not a document: 2
+        modahub.text("hello").to_json(): ("has no provenance", 1),
+        _tampered(seven, executor="no-such-generator"): ("no installed plugin provides an executor named 'no-such-generator'", 1),
+        _tampered(seven, parameters={"size": "big"}): ("refuses the recipe's parameters", 1),
+        "{not json": ("not JSON nor JSON lines", 2),
+        json.dumps({"modality": "image"}): ("not a modahub document", 2),
+        "": ("empty", 2),
     }
-    for text, message in cases.items():
+    for text, (message, code) in cases.items():
         result = _run(input=text)
-        assert result.exit_code == 1, text
+        assert result.exit_code == code, (text, result.stderr)
         assert message in result.stderr, result.stderr
         assert "Traceback" not in result.output
 

@@ -27,6 +27,21 @@ def envelope(data: Any = None, error: dict[str, Any] | None = None) -> str:
     return json.dumps({"ok": error is None, "data": data, "error": error}, indent=2, sort_keys=True, default=str)
 
 
+def read_envelope(text: str) -> dict[str, Any]:
+    """Parse the ``--json`` output of a modahub command, checking it is one envelope (for scripts and tests).
+
+    Raises ``ValueError`` when ``text`` is not exactly one envelope: keys ok, data and error, with an
+    error (message, hint, code) exactly when ok is false.
+    """
+    out = json.loads(text)
+    if not isinstance(out, dict) or set(out) != {"ok", "data", "error"} or not isinstance(out["ok"], bool):
+        raise ValueError(f"not a modahub --json envelope: {text[:200]!r}")
+    error = out["error"]
+    if out["ok"] != (error is None) or not (error is None or set(error) == {"message", "hint", "code"}):
+        raise ValueError(f"an envelope's error must be null exactly when ok: {text[:200]!r}")
+    return out
+
+
 def emit_result(data: Any) -> None:
     """Print a successful command's ``data`` in the envelope on stdout."""
     click.echo(envelope(data))

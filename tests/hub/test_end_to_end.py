@@ -12,6 +12,7 @@ import pytest
 from hub_wheels import EXACT_INDEX_VERSION, publish_unchecked
 
 from modahub_hub.hub.publish import init_hub, publish
+from modahub_hub.output import read_envelope
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,11 +31,14 @@ def _round_trip(venv, hub: str, env: dict[str, str]) -> None:
     found = json.loads(venv.run("modahub", "search", "exact", "--hub", hub, "--json", env=env).stdout)["data"]
     assert [p["name"] for p in found] == ["modahub-exact-index"]
     assert "exact-index" not in _executors(venv, env)
-    venv.run("modahub", "install", "modahub-exact-index", "--hub", hub, env=env | {"PIP_NO_INDEX": "1"})
+    installed = venv.run("modahub", "install", "modahub-exact-index", "--hub", hub, "--json", env=env | {"PIP_NO_INDEX": "1"})
+    expected = [{"name": "modahub-exact-index", "version": EXACT_INDEX_VERSION}]
+    assert read_envelope(installed.stdout)["data"]["installed"] == expected
     assert "exact-index" in _executors(venv, env)
     lock = (Path(env["MODAHUB_CONFIG_DIR"]) / "plugins.lock").read_text()
     assert f"modahub-exact-index=={EXACT_INDEX_VERSION}  # hub=" in lock
-    venv.run("modahub", "uninstall", "modahub-exact-index", env=env)
+    removed = venv.run("modahub", "uninstall", "modahub-exact-index", "--json", env=env)
+    assert read_envelope(removed.stdout)["data"] == {"uninstalled": ["modahub-exact-index"], "kept": []}
     assert "exact-index" not in _executors(venv, env)
     assert "modahub-exact-index" not in (Path(env["MODAHUB_CONFIG_DIR"]) / "plugins.lock").read_text()
 
@@ -91,8 +95,8 @@ def test_a_pip_failure_mid_install_leaves_the_environment_as_before(fresh_venv, 
     assert fresh_venv.freeze() == before
     assert _version(fresh_venv, "modahub-alpha") == "0.1.0" and _version(fresh_venv, "modahub-beta") == "missing"
 
-    upgraded = fresh_venv.run("modahub", "upgrade", "modahub-alpha", "--hub", hub, env=venv_env)
-    assert "upgraded modahub-alpha to 0.2.0" in upgraded.stdout
+    upgraded = fresh_venv.run("modahub", "upgrade", "modahub-alpha", "--hub", hub, "--json", env=venv_env)
+    assert read_envelope(upgraded.stdout)["data"] == {"upgraded": [{"name": "modahub-alpha", "version": "0.2.0"}]}
     lock = Path(venv_env["MODAHUB_CONFIG_DIR"]) / "plugins.lock"
     assert "modahub-alpha==0.2.0" in lock.read_text()
     fresh_venv.run("modahub", "uninstall", "modahub-alpha", env=venv_env)

@@ -129,7 +129,8 @@ def test_doctor_flags_installed_quarantined_plugins(hub_dir, key, exact_index_wh
     set_status(str(hub_dir), "modahub-exact-index", "quarantined", reason="test quarantine", key=key)
     report = runner.invoke(cli, ["doctor"])
     assert "FLAGGED modahub-exact-index" in report.stderr and "test quarantine" in report.stderr
-    assert json.loads(runner.invoke(cli, ["doctor", "--json"]).stdout)["data"]["hub_flags"][0]["distribution"] == "modahub-exact-index"
+    flagged = json.loads(runner.invoke(cli, ["doctor", "--json"]).stdout)
+    assert flagged["data"]["hub_flags"][0]["distribution"] == "modahub-exact-index" and flagged["error"]["code"] == 1
 
 
 def test_registry_schema_shipped_with_the_bundled_hub_is_current():
