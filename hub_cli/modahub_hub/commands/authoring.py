@@ -14,7 +14,7 @@ _KINDS = ("encoder", "indexer", "generator")
 _MODALITY_HELP = "text, image, audio, video, mesh, pointcloud, timeseries, '*' (indexers), or a new name to register"
 
 
-def _ask(value: object, interactive: bool, prompt: str, default: object, **kwargs: object) -> object:
+def _ask(value: object, interactive: bool, prompt: str, default: object, **kwargs: Any) -> object:
     """The flag's value; else, interactively, a prompt with ``default``; else the default."""
     if value is not None:
         return value

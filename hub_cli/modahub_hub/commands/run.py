@@ -126,17 +126,17 @@ def _report(shape: str, app: Any, result: Any, as_json: bool) -> None:
                 {"id": d.id, "modality": d.modality, "tags": d.tags,
                  "provenance": d.provenance.model_dump(mode="json") if d.provenance else None}
                 for d in result.documents]})
-        rows = [(d.id, d.modality, d.provenance.prompt if d.provenance else "", d.provenance.seed if d.provenance else "",
-                 preview(d)) for d in result.documents]
-        print_table(f"Generated {len(rows)} documents" + (" (indexed)" if indexed else ""),
-                    ["id", "modality", "prompt", "seed", "content"], rows)
+        made: list[tuple[Any, ...]] = [(d.id, d.modality, d.provenance.prompt if d.provenance else "",
+                                        d.provenance.seed if d.provenance else "", preview(d)) for d in result.documents]
+        print_table(f"Generated {len(made)} documents" + (" (indexed)" if indexed else ""),
+                    ["id", "modality", "prompt", "seed", "content"], made)
     else:
         space, dim = app.space
         if as_json:
             return emit_result({"space": space, "dim": dim, "embeddings": [
                 {"id": d.id, "modality": d.modality, "embedding": d.embedding.tolist()} for d in result.documents]})
-        rows = [(d.id, d.modality, " ".join(f"{v:+.3f}" for v in d.embedding[:4]) + " …") for d in result.documents]
-        print_table(f"Embeddings (space {space!r}, dim {dim})", ["id", "modality", "first values"], rows)
+        vectors = [(d.id, d.modality, " ".join(f"{v:+.3f}" for v in d.embedding[:4]) + " …") for d in result.documents]
+        print_table(f"Embeddings (space {space!r}, dim {dim})", ["id", "modality", "first values"], vectors)
 
 
 @click.command("run")

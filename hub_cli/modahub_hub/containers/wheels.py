@@ -61,7 +61,7 @@ class PythonTarget:
 
     def environment(self) -> dict[str, str]:
         """Marker environment of the target, for evaluating ``Requires-Dist`` markers."""
-        env = default_environment()
+        env = {marker: str(value) for marker, value in default_environment().items()}
         env.update(python_version=self.version, python_full_version=f"{self.version}.0", platform_machine=self.machine,
                    sys_platform="linux", platform_system="Linux", os_name="posix", implementation_name="cpython",
                    platform_python_implementation="CPython")

@@ -131,7 +131,7 @@ def _generate(app: Any, folder: Path, seed: int) -> list[dict[str, Any]]:
     from modahub.recipes import payload_sha256, regenerate
 
     made = app.generate(list(PROMPTS), n=1, seed=seed).documents
-    recipes = modahub.load("recipe-index", path=folder / "recipes")
+    recipes: Any = modahub.load("recipe-index", path=folder / "recipes")  # a text index: add, save, search_text
     recipes.add(made)
     recipes.save()
     out = []
@@ -172,6 +172,7 @@ def run_demo(folder: Path, *, install: bool = True, seed: int = 7, k: int = 3,
     result.rows, accuracy = _cross_modal(app, data.queries, k)
     say(f"generating {len(PROMPTS)} digits and finding them again")
     result.generated = _generate(app, folder, seed)
+    assert app.spec.index is not None  # the demo's app file has one
     result.summary = {"index": app.spec.index.uses, "space": space, "dim": dim, "indexed": len(app.indexer()),
                       "by_kind": by_kind, "generated": len(result.generated), "accuracy": accuracy}
     say(f"real sentences: {len(sentences.SENTENCES)} as texts, images of text (OCR) and speech, searched across all three")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -88,7 +88,7 @@ def run(folder: Path, progress: Any = None) -> Scene:
     for source in kinds:
         for target in (k for k in kinds if k != source):
             queries = [d for d in indexed if d.tags["kind"] == source]
-            found = index.search(np.stack([d.embedding for d in queries]), k=3, filter={"kind": target})
+            found = index.search(np.stack([cast(np.ndarray, d.embedding) for d in queries]), k=3, filter={"kind": target})
             correct = 0
             for query, hits in zip(queries, found, strict=True):
                 ok = bool(hits) and hits[0].document.tags["sentence"] == query.tags["sentence"]

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -123,13 +123,13 @@ def on_loopback() -> Iterator[None]:
     constants = sys.modules.get("ray._private.ray_constants")  # ray imported before: its copy of the setting too
     before = getattr(constants, "ENABLE_RAY_CLUSTER", None)
     if constants is not None:
-        constants.ENABLE_RAY_CLUSTER = False
+        setattr(constants, "ENABLE_RAY_CLUSTER", False)  # noqa: B010 (a module attribute mypy cannot see)
     try:
         with environ(LOOPBACK_ENV):
             yield
     finally:
         if constants is not None:
-            constants.ENABLE_RAY_CLUSTER = before
+            setattr(constants, "ENABLE_RAY_CLUSTER", before)  # noqa: B010
 
 
 @contextlib.contextmanager
@@ -169,7 +169,7 @@ def ray_session(num_cpus: int, temp_dir: str | Path | None = None, address: str 
 @contextlib.contextmanager
 def _private_cluster(ray: Any, num_cpus: int, temp_dir: str | Path | None) -> Iterator[None]:
     owned = temp_dir is None
-    folder = Path(tempfile.mkdtemp(prefix="modahub-ray-")) if owned else Path(temp_dir)
+    folder = Path(tempfile.mkdtemp(prefix="modahub-ray-")) if temp_dir is None else Path(temp_dir)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with environ(START_ENV):
@@ -315,7 +315,7 @@ def index_shards_on_ray(spec: dict[str, Any], tail: Node, pipe: Pipeline, docs: 
     step = tail.step.model_dump(by_alias=True, exclude_defaults=True)
     adds, closes = [], {}
     for shard, own in enumerate(rows):
-        actor = builder.remote(spec, step, shard)
+        actor: Any = builder.remote(spec, step, shard)  # a Ray actor handle: methods are called with .remote()
         for batch in chunks(pipe, [docs[i] for i in own], batch_size):
             picked = [own[j] for j in batch]
             adds.append(actor.add.remote(json.dumps(picked), json.dumps([docs[i].to_json() for i in picked])))
@@ -368,7 +368,7 @@ def run_on_ray(app: App, shape: str, docs: Sequence[Any], *, workers: int = 2, k
     if tail.op == "search":
         for start in range(0, len(embedded), size):
             batch = embedded[start:start + size]
-            result.matches.extend(index.search(np.stack([d.embedding for d in batch]), k=k, filter=filter))
+            result.matches.extend(index.search(np.stack([cast(np.ndarray, d.embedding) for d in batch]), k=k, filter=filter))
         result.queries = embedded
     else:
         for start in range(0, len(embedded), size):

@@ -23,6 +23,7 @@ import posixpath
 import re
 import sysconfig
 import zipfile
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -137,7 +138,7 @@ def restrict_record(dist: md.Distribution, keep: list[str]) -> None:
     record = next((f for f in dist.files or [] if str(f) in keep and PurePosixPath(str(f)).name == "RECORD"), None)
     if record is None:
         raise HubError(f"{_name_of(dist)}: its RECORD does not list itself inside its own files; uninstall it by hand")
-    record_path = Path(dist.locate_file(record))
+    record_path = Path(str(dist.locate_file(record)))
     allowed = set(keep)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -174,7 +175,7 @@ class Owners:
     scripts: dict[str, str]  # script name -> distribution
 
     @classmethod
-    def of(cls, installed: dict[str, md.Distribution], *, skip: str | None = None, files: set[str] = frozenset()) -> Owners:
+    def of(cls, installed: dict[str, md.Distribution], *, skip: str | None = None, files: Set[str] = frozenset()) -> Owners:
         """The owners of every top-level name and script, and of the site-packages paths in ``files``."""
         site, bin_dir = site_dirs()
         bin_rel = os.path.relpath(bin_dir, site).replace(os.sep, "/")
@@ -186,7 +187,7 @@ class Owners:
             for rel in paths:
                 if rel.startswith("../") and posixpath.dirname(rel) == bin_rel:
                     owners.scripts.setdefault(posixpath.basename(rel), name)
-            for rel in files.intersection(paths):
+            for rel in files & set(paths):
                 owners.files.setdefault(rel, name)
             for top in {r.split("/", 1)[0] if "/" in r else r.removesuffix(".py") for r in paths if not r.startswith("../")}:
                 if top != "__pycache__" and not top.endswith((".dist-info", ".data", ".pth")):
@@ -237,7 +238,8 @@ def confined_record(dist: md.Distribution, installed: dict[str, md.Distribution]
     own_scripts = {ep.name for ep in dist.entry_points if ep.group in ("console_scripts", "gui_scripts")}
     owners = Owners.of(installed, skip=normalize(_name_of(dist)), files=set(_record_paths(dist)))
     bin_rel = os.path.relpath(bin_dir, site).replace(os.sep, "/")
-    keep, refused = [], []
+    keep: list[str] = []
+    refused: list[str] = []
     for raw, rel in zip(_raw_record(dist), _record_paths(dist), strict=True):
         if rel.startswith("/") or rel in (".", "..") or rel.split("/", 1)[0] in HUB_TOP_LEVEL:
             refused.append(raw)

@@ -70,7 +70,9 @@ def simple_pages(
     names = sorted(index_names) if index_names is not None else sorted(projects)
     links = "".join(f'<a href="{html.escape(n)}/">{html.escape(n)}</a><br>\n' for n in names)
     pages = [(f"{root}/index.html", (head.format("Simple index") + links + "</body></html>\n").encode())]
-    withdrawn = {n: [] for n, p in registry.plugins.items() if p.status == "quarantined" and n not in projects}
+    withdrawn: dict[str, list[Any]] = {
+        n: [] for n, p in registry.plugins.items() if p.status == "quarantined" and n not in projects
+    }
     for name, items in sorted({**projects, **withdrawn}.items()):
         page_dir = f"{root}/{name}"
         rows = []
@@ -85,7 +87,7 @@ def simple_pages(
     return pages
 
 
-def _rows(registry: Registry) -> list[dict[str, object]]:
+def _rows(registry: Registry) -> list[dict[str, Any]]:
     rows = []
     for key, plugin in sorted(registry.plugins.items()):
         latest = plugin.latest()

@@ -109,7 +109,7 @@ def _would_install(wheels: list[Path]) -> set[str]:
 
 
 def _files(dist: md.Distribution) -> list[Path]:
-    return [Path(dist.locate_file(rel)).resolve() for rel in dist.files or []]
+    return [Path(str(dist.locate_file(rel))).resolve() for rel in dist.files or []]
 
 
 def pip_install(wheels: list[Path], requirements: list[str], txn: EnvTransaction, weights: Sequence[str] = ()) -> None:
@@ -209,7 +209,7 @@ def pip_uninstall(names: list[str], txn: EnvTransaction) -> list[str]:
         if dist is None:
             continue
         keep, refused = confined_record(dist, present)
-        txn.save(normalize(name), dist.version, [Path(dist.locate_file(rel)).resolve() for rel in keep])
+        txn.save(normalize(name), dist.version, [Path(str(dist.locate_file(rel))).resolve() for rel in keep])
         plans.append((name, dist, keep, refused))
     txn.begin()
     spared = []

@@ -29,7 +29,7 @@ from modahub.manifest import Manifest
 from modahub_hub.hub import REGISTRY_FILE as REGISTRY_FILE  # re-exported: importers of the schema know the file by it
 from modahub_hub.hub import HubError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 SIGNATURE_FILE = "registry.json.sig"
 SCHEMA_FILE = "registry.schema.json"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -81,7 +81,7 @@ def check_wheel_filename(filename: str, name: str | None = None, version: str | 
 
 def skeleton(name: str) -> str:
     """A look-alike key: no separators, lowercase, 0 read as o and 1 (and i) read as l."""
-    return re.sub(r"[-_.]+", "", name).lower().translate(str.maketrans({"0": "o", "1": "l", "i": "l"}))
+    return re.sub(r"[-_.]+", "", name).lower().translate(str.maketrans("01i", "oll"))
 
 
 def _specifier(value: str | None) -> str | None:

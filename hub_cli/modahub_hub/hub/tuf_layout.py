@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name as normalize
 
 if TYPE_CHECKING:
-    from securesystemslib.signer import CryptoSigner, SSlibKey
+    from securesystemslib.signer import CryptoSigner, Key, SSlibKey
 
     from modahub_hub.hub.signing import PublicKey, SigningKey
 
@@ -97,6 +97,6 @@ def signer(key: SigningKey) -> CryptoSigner:
     return CryptoSigner(key.key, tuf_key(key.public))
 
 
-def raw_public(key: SSlibKey) -> bytes:
+def raw_public(key: Key) -> bytes:
     """The 32 raw bytes of an ed25519 TUF key (to compare with a hub :class:`PublicKey`)."""
     return bytes.fromhex(key.keyval["public"])

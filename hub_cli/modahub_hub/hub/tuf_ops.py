@@ -111,7 +111,7 @@ def _write_plugin(tx: Transaction, role_name: str, plugin: PluginEntry) -> None:
     data = plugin.model_dump_json(exclude_none=True).encode()
     tx.add_target(role_name, plugin_target(plugin.name, tx.digits), data)
     tx.set_index_row(plugin, tx.statuses().get(normalize(plugin.name)))
-    one = Registry.model_construct(files_dir=tx.pages_dir, plugins={normalize(plugin.name): plugin})
+    one = Registry.model_construct(files_dir=tx.pages_dir, plugins={normalize(plugin.name): plugin})  # type: ignore[call-arg]  # pages need no more
     tx.writes += simple_pages(one, index_names=tx.index_rows())
 
 

@@ -39,7 +39,12 @@ from modahub_hub.serve.schemas import (
 )
 
 DEFAULT_QUEUE = 64
-_ERRORS = {413: {"model": Problem, "description": "request body over serve.max_request_bytes"},
+
+
+def _fields(body: object) -> Any:
+    """A request body of a model built at run time for the app's modalities (mypy cannot see its fields)."""
+    return body
+_ERRORS: dict[int | str, dict[str, Any]] = {413: {"model": Problem, "description": "request body over serve.max_request_bytes"},
            422: {"model": Problem, "description": "malformed request or over a limit (field-level errors)"},
            503: {"model": Problem, "description": "queue full, warming up or shutting down; retry"}}
 
@@ -169,24 +174,25 @@ def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
     @api.post("/encode", response_model=EncodeResponse, responses=_ERRORS, summary="Embed documents")
     async def encode(body: DocsRequest) -> Response:  # type: ignore[valid-type]
         loc: list[str | int] = ["body", "docs"]
-        return _json(await state.work(loc, encode_docs, body.docs, loc))
+        return _json(await state.work(loc, encode_docs, _fields(body).docs, loc))
 
     @api.post("/index", response_model=IndexResponse, responses=_ERRORS, summary="Encode and add documents to the index")
     async def index(body: DocsRequest) -> Response:  # type: ignore[valid-type]
         _require_index(app)
         loc: list[str | int] = ["body", "docs"]
-        return _json(await state.work(loc, index_docs, body.docs, loc))
+        return _json(await state.work(loc, index_docs, _fields(body).docs, loc))
 
     @api.post("/search", response_model=models.SearchResponse, responses=_ERRORS, summary="Nearest documents to each query")
     async def search(body: SearchRequest) -> Response:  # type: ignore[valid-type]
         _require_index(app)
         loc: list[str | int] = ["body", "queries"]
-        return _json(await state.work(loc, search_docs, body.queries, loc, body.k, body.filter, body.documents))
+        query = _fields(body)
+        return _json(await state.work(loc, search_docs, query.queries, loc, query.k, query.filter, query.documents))
 
     @api.post("/generate", response_model=models.GenerateResponse, responses=_ERRORS,
               summary="Generate (and index) documents")
     async def generate(body: GenerateRequest) -> Response:  # type: ignore[valid-type]
-        admission.count(len(body.prompts) * body.n, ["body", "n"], "documents to generate (prompts × n)")
+        admission.count(len(_fields(body).prompts) * _fields(body).n, ["body", "n"], "documents to generate (prompts × n)")
         return _json(await state.work(["body"], generate_docs, body))
 
     @api.post("/upload/{shape}", responses=_ERRORS, summary="Encode, index or search with uploaded media files")

@@ -70,9 +70,9 @@ def _variant(name: str, payload: type[Payload]) -> type[Document]:
     title = "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
     return create_model(
         f"{title}Document", __base__=Document, __doc__=f"A {name!r} document.",
-        modality=(Literal[name], ...),  # type: ignore[valid-type]
+        modality=(Literal[name], ...),  # type: ignore[valid-type, arg-type]  # a Literal of a run-time value
         payload=(payload, ...),
-        chunks=(list["AnyDocument"], Field(default_factory=list)),  # type: ignore[name-defined]  # noqa: F821 (rebuilt)
+        chunks=(list["AnyDocument"], Field(default_factory=list)),  # type: ignore[name-defined, maybe-unrecognized-str-typeform]  # noqa: F821 (rebuilt)
     )
 
 
@@ -124,7 +124,8 @@ def app_models(accepted: Iterable[str], known: Mapping[str, type[Payload]], limi
         "GenerateRequest", __base__=GenerateRequest,
         prompts=(list[Annotated[str, Field(max_length=text)]], Field(min_length=1, max_length=most)),
     )
-    match = create_model("Match", id=(str, ...), score=(float, ...), document=(any_document | None, None))
+    match = create_model("Match", id=(str, ...), score=(float, ...), document=(any_document | None, None))  # type: ignore[valid-type]
     search_response = create_model("SearchResponse", __base__=SearchResponse, results=(list[list[match]], ...))
-    generate_response = create_model("GenerateResponse", __base__=GenerateResponse, documents=(list[any_document], ...))
+    generate_response = create_model("GenerateResponse", __base__=GenerateResponse,
+                                     documents=(list[any_document], ...))  # type: ignore[valid-type]
     return AppModels(docs_request, search_request, generate_request, search_response, generate_response)
