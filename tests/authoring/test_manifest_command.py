@@ -63,6 +63,20 @@ def test_the_cli_prints_one_line_and_exits_3_when_stale(tmp_path, capsys, monkey
     assert err.startswith("Error: modahub.toml differs from the code") and len(err.strip().splitlines()) == 1, err
 
 
+def test_json_reports_each_manifest_and_a_stale_one_in_the_error_envelope(tmp_path):
+    from modahub_hub.output import read_envelope
+
+    folder, toml = _plugin(tmp_path)
+    fresh = CliRunner().invoke(cli, ["manifest", str(folder), "--json"])
+    assert fresh.exit_code == 0 and read_envelope(fresh.stdout)["data"] == {"written": [], "up_to_date": [str(toml)],
+                                                                             "stale": []}
+    toml.write_text(toml.read_text().replace("dim = 64", "dim = 65"))
+    stale = CliRunner().invoke(cli, ["manifest", str(folder), "--json"])
+    out = read_envelope(stale.stdout)
+    assert stale.exit_code == out["error"]["code"] == 3 and "dim: 65 in the file, 64 in the code" in out["data"]["stale"][0]
+    assert out["error"]["hint"] == "run 'modahub manifest --write' and review the change"
+
+
 FIRST_PARTY = sorted(p.parent for p in (Path(__file__).resolve().parents[2] / "plugins").glob("*/pyproject.toml"))
 
 

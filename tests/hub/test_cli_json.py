@@ -62,6 +62,6 @@ def test_install_pull_upgrade_uninstall_and_the_default_hub(hub_dir, key, wheel,
     assert "not installed: modahub-toy" in not_installed["error"]["message"]
     assert run_json("hub", "default", str(hub_dir))["data"] == {"default_hub": str(hub_dir)}
     trusted = run_json("hub", "trust", str(hub_dir), key.public.text)["data"]
-    assert trusted == {"hub": str(hub_dir.resolve()), "key": key.public.text}
+    assert (trusted["hub"], trusted["key"]) == (str(hub_dir), key.public.text) and trusted["identity"]
     info = run_json("info", "modahub-toy")["data"]
     assert (info["found"], info["installed"], info["plugin"]["name"]) == ("hub", None, "modahub-toy")

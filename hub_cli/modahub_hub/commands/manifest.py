@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from modahub_hub.output import UserError
+from modahub_hub.output import UserError, VerificationFailed, emit_result, json_option
 
 if TYPE_CHECKING:
     from modahub.manifest import Manifest
@@ -48,23 +48,29 @@ def generate(folder: Path) -> list[tuple[Path, Manifest | None, Manifest]]:
 @click.command("manifest")
 @click.argument("folder", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--write", "write", is_flag=True, help="Write modahub.toml from the code (else check it, exit 3 when stale).")
-def manifest(folder: Path, write: bool) -> None:
+@json_option
+def manifest(folder: Path, write: bool, as_json: bool) -> None:
     """Generate FOLDER's modahub.toml from the code its hooks register (--write), or check it is up to date."""
-    from modahub.errors import ModahubVerificationError
     from modahub.files import atomic_write
     from modahub.manifest import manifest_toml
 
-    stale = []
+    written, current, stale = [], [], []
     for path, declared, generated in generate(folder):
         if write:
             atomic_write(path, manifest_toml(generated).encode("utf-8"))
-            click.echo(f"wrote {path}")
+            written.append(str(path))
         elif declared is None:
             stale.append(f"{path}: missing")
         elif declared != generated:
             stale.append(f"{path}: {'; '.join(_differences(declared, generated)) or 'commands or order differ'}")
         else:
-            click.echo(f"{path} is up to date")
+            current.append(str(path))
+    data = {"written": written, "up_to_date": current, "stale": stale}
     if stale:
-        raise ModahubVerificationError(f"modahub.toml differs from the code ({'; '.join(stale)}); "
-                                       "run 'modahub manifest --write' and review the change")
+        raise VerificationFailed(f"modahub.toml differs from the code ({'; '.join(stale)})", data=data,
+                                 hint="run 'modahub manifest --write' and review the change")
+    if as_json:
+        emit_result(data)
+        return
+    for line in [*(f"wrote {p}" for p in written), *(f"{p} is up to date" for p in current)]:
+        click.echo(line)
