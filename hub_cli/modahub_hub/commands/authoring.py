@@ -88,7 +88,11 @@ def new(
             changed = add_executor(folder, wanted)
         except ScaffoldError as exc:
             raise UserError(str(exc)) from None
-        click.echo(f"Added {add_kind} {names.name!r} to {folder}/: " + ", ".join(p.as_posix() for p in changed))
+        if as_json:
+            emit_result({"directory": str(folder), "added": {"name": names.name, "kind": add_kind},
+                         "files": [p.as_posix() for p in changed]})
+        else:
+            click.echo(f"Added {add_kind} {names.name!r} to {folder}/: " + ", ".join(p.as_posix() for p in changed))
         return
     taken = clash(names, taken_names())
     if taken:

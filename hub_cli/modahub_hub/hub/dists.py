@@ -76,7 +76,7 @@ def write_pip_index(hub_root: Path, wheels: list[Path], dest: Path) -> Path:
 
         tx = Transaction.load(FolderBackend(hub_root))
         offered = {k for k, line in tx.index_rows().items() if json.loads(line)["status"] != "quarantined"}
-        at, pages = Registry.model_construct(files_dir=tx.pages_dir, plugins={}), tx.pages_dir
+        at, pages = Registry.model_construct(files_dir=tx.pages_dir, plugins={}), tx.pages_dir  # type: ignore[call-arg]
         parts = [TUF_DIR, *([REGISTRY_FILE] if (hub_root / REGISTRY_FILE).exists() else [])]
     else:  # every page is regenerated from the registry
         at = Registry.from_bytes((hub_root / REGISTRY_FILE).read_bytes(), source=str(hub_root / REGISTRY_FILE))
