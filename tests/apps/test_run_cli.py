@@ -87,7 +87,7 @@ def test_any_modality_is_queried_with_doc_json_or_a_single_text_field(toys, kit,
     doc = json.dumps({"modality": "tally", "payload": {"count": 7}, "tags": {"from": "cli"}})
     out = invoke("run", str(app_file), "search", "--doc", doc, "--modality", "text", "-t", "seven", "-k", "1", "--json")
     assert out.exit_code == 0, out.output
-    results = json.loads(out.output)["results"]
+    results = json.loads(out.output)["data"]["results"]
     assert [(r["query"]["id"], r["query"]["modality"]) for r in results] == [("text-0", "text"), ("doc-0", "tally")]
     assert results[0]["matches"][0]["id"] == results[1]["matches"][0]["id"] == "txt-7"
 
