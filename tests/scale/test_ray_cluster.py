@@ -165,6 +165,7 @@ def test_serve_on_the_cluster_reads_and_writes(tmp_path: Path, cluster: Any, kit
         client.wait_ready(timeout=180)
         names = [cluster.processes(node) for node in range(2)]
         assert all(any("ServeReplica" in name for name in node) for node in names), names  # a replica on each node
+        assert off_loopback(listeners(cluster.pids())) == []  # the replicas' own gRPC servers included
         assert client.index(docs[30:]).index_size == len(docs)  # one writer takes the write, durably
         started = time.monotonic()
         for _ in range(4):  # every replica sees the write on its next request (the stated delay: none)

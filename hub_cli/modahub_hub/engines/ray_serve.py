@@ -62,10 +62,34 @@ async def call_asgi(api: Any, request: dict[str, Any], body: bytes) -> tuple[int
     return status, headers, bytes(content)
 
 
+def bind_replica_grpc_to_node() -> None:
+    """In a replica process: make Ray Serve open the replica's inter-deployment gRPC server on this
+    node's own address (127.0.0.1 on a loopback cluster) instead of every interface.
+
+    Ray Serve 2.60 binds it to ``[::]:0`` with no setting to change that; the replica's constructor
+    runs before Serve starts that server, so replacing the helper Serve calls is enough.
+    """
+    import ray
+    from ray.serve._private import replica
+
+    original = replica.add_port_to_grpc_server
+    if getattr(original, "modahub_bound", False):
+        return
+    host = ray.util.get_node_ip_address()
+    host = f"[{host}]" if ":" in host else host
+
+    def bind(server: Any, address: str) -> Any:
+        return original(server, f"{host}:0" if address == "[::]:0" else address)
+
+    bind.modahub_bound = True  # type: ignore[attr-defined]
+    replica.add_port_to_grpc_server = bind
+
+
 class Writer:
     """The one replica that changes the index: the app's whole HTTP API, as ``modahub serve`` runs it."""
 
     def __init__(self, app_file: str, queue: int) -> None:
+        bind_replica_grpc_to_node()
         self.app_file, self.queue = app_file, queue
         self._api: Any = None
         self._lifespan: Any = None
@@ -118,6 +142,7 @@ class AppReplica:
     """One reader replica: the app and its FastAPI application, built when Ray Serve starts the replica."""
 
     def __init__(self, app_file: str, queue: int, writer: Any) -> None:
+        bind_replica_grpc_to_node()
         self.app_file, self.queue, self.writer = app_file, queue, writer
 
     def __serve_build_asgi_app__(self) -> Any:
