@@ -101,8 +101,8 @@ def generated_plugin(name: str, versions: int, rng: random.Random, published: st
         if kind == "generator":
             executor_spec |= {"output_modality": "text"}
         entries[version] = {
-            "version": version, "requires_core": "<0.2,>=0.1", "requires_python": ">=3.10",
-            "dependencies": ["modahub-core<0.2,>=0.1"], "entry_point": f"{executor} = {dist}.plugin",
+            "version": version, "requires_core": "<0.3,>=0.2", "requires_python": ">=3.10",
+            "dependencies": ["modahub-core<0.3,>=0.2"], "entry_point": f"{executor} = {dist}.plugin",
             "manifest": {"schema_version": 1, "executors": [executor_spec]},
             "artifact": {"kind": "wheel", "filename": wheel, "url": f"artifacts/{wheel}", "size": 5000 + v,
                          "sha256": hashlib.sha256(wheel.encode()).hexdigest()},

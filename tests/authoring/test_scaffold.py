@@ -147,7 +147,7 @@ def test_new_with_flags_only(tmp_path):
     assert "modahub-tone-gen, generator for audio" in result.output
     pyproject = (tmp_path / "tg" / "pyproject.toml").read_text()
     assert 'name = "modahub-tone-gen"' in pyproject and 'tone-gen = "modahub_tone_gen.plugin"' in pyproject
-    assert '"modahub-core>=0.1,<0.2"' in pyproject and 'name = "Ada", email = "ada@example.org"' in pyproject
+    assert '"modahub-core>=0.2,<0.3"' in pyproject and 'name = "Ada", email = "ada@example.org"' in pyproject
     assert 'output_modality = "audio"' in (tmp_path / "tg" / "src" / "modahub_tone_gen" / "modahub.toml").read_text()
 
 

@@ -40,7 +40,7 @@ def make_wheel(
     kind: str = "indexer",
     modalities: tuple[str, ...] = ("*",),
     executor: str | None = None,
-    requires: tuple[str, ...] = ("modahub-core>=0.1,<0.2",),
+    requires: tuple[str, ...] = ("modahub-core>=0.2,<0.3",),
     summary: str = "a test plugin",
     extra_files: dict[str, bytes] | None = None,
     entry_points: str | None = None,

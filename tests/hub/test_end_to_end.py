@@ -78,7 +78,7 @@ def test_a_pip_failure_mid_install_leaves_the_environment_as_before(fresh_venv, 
     for path in (
         wheel("modahub-alpha", "0.1.0"),
         wheel("modahub-alpha", "0.2.0"),
-        wheel("modahub-beta", requires=("modahub-core>=0.1,<0.2", "modahub-alpha>=0.2"),
+        wheel("modahub-beta", requires=("modahub-core>=0.2,<0.3", "modahub-alpha>=0.2"),
               entry_points="[modahub]\nbeta = modahub_beta.plugin\n[console_scripts]\nbeta-tool = not a valid reference\n"),
     ):
         publish_unchecked(path, str(hub_dir), key=key, owner="acme")

@@ -30,7 +30,7 @@ def test_publish_writes_the_whole_layout(hub_dir, key, wheel):
     assert registry.version == 2
     plugin = registry.plugins["modahub-toy-text"]
     assert plugin.owner == "acme" and plugin.dist_tags == {"latest": "0.1.0"}
-    assert entry.manifest.executors[0].space == "test-space" and entry.requires_core == "<0.2,>=0.1"
+    assert entry.manifest.executors[0].space == "test-space" and entry.requires_core == "<0.3,>=0.2"
     assert entry.artifact.size == path.stat().st_size
     assert (hub_dir / entry.artifact.url).read_bytes() == path.read_bytes()
     page = (hub_dir / "simple" / "modahub-toy-text" / "index.html").read_text()
