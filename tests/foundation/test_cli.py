@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib.metadata import version as dist_version
 
 from click.testing import CliRunner
 
@@ -84,7 +85,7 @@ def test_version_and_help_are_cheap() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert "Commands:" in result.stdout and result.stderr.strip().endswith("HEAVY="), result.stderr
     version = CliRunner().invoke(cli, ["--version"])
-    assert version.exit_code == 0 and "0.1.0" in version.output
+    assert version.exit_code == 0 and version.output == f"modahub, version {dist_version('modahub')}\n"
 
 
 FAILING_COMMANDS = '''
