@@ -130,9 +130,9 @@ def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 def cli() -> None:
     """modahub: share and reuse multimodal AI executors (encode, index, generate).
 
-    Exit codes: 0 success, 1 failure (also a hub that fails its signature or hash checks), 2 a
-    mistake in the command or its input, 3 a failed verification (executor contract, replayed
-    recipe). --json: one envelope {"ok", "data", "error"} on stdout (docs/cli.md).
+    Exit codes: 0 success, 1 failure, 2 a mistake in the command or its input, 3 a failed
+    verification (executor contract, replayed recipe, a hub's signature, rollback, freeze, size or
+    sha256 check). --json: one envelope {"ok", "data", "error"} on stdout (docs/cli.md).
     """
 
 

@@ -63,7 +63,7 @@ def _one_hub_over_folder_and_http(tmp_path, key, wheel, monkeypatch, serve_folde
     _publish_newer(hub, key, wheel, tuf=make is _tuf)
     assert _search(url).exit_code == 0  # the newer hub, seen over HTTP...
     stale = _search(old)
-    assert stale.exit_code == 1 and "rollback check failed" in stale.stderr  # ...makes an old copy elsewhere a rollback
+    assert stale.exit_code == 3 and "rollback check failed" in stale.stderr  # ...makes an old copy elsewhere a rollback
 
 
 def test_a_legacy_hub_as_a_folder_and_over_http_is_one_hub(tmp_path, key, wheel, monkeypatch, serve_folder):

@@ -87,7 +87,7 @@ def test_an_endless_wheel_download_stops_at_the_declared_size(hub_dir, key, whee
     server = endless(entry.artifact.url)
     _cli("hub", "trust", server.url, key.public.text)
     result = _cli("pull", "modahub-toy", "--hub", server.url, "-d", str(tmp_path / "dl"))
-    assert result.exit_code == 1 and "size check failed" in result.stderr
+    assert result.exit_code == 3 and "size check failed" in result.stderr
     assert server.sent[entry.artifact.url] < 16 << 20  # it stopped, far from the 1 GiB on offer
     assert list((tmp_path / "dl").iterdir()) == []
 
@@ -97,7 +97,7 @@ def test_an_oversized_wheel_in_a_folder_hub_is_refused_before_it_is_copied(hub_d
     with open(hub_dir / entry.artifact.url, "ab") as fh:
         fh.truncate(1 << 30)  # sparse: 1 GiB on offer, nothing on disk
     result = _cli("pull", "modahub-toy", "--hub", str(hub_dir), "-d", str(tmp_path / "dl"))
-    assert result.exit_code == 1 and f"is {1 << 30} bytes" in result.stderr and "size check failed" in result.stderr
+    assert result.exit_code == 3 and f"is {1 << 30} bytes" in result.stderr and "size check failed" in result.stderr
     assert list((tmp_path / "dl").iterdir()) == []
 
 
@@ -107,7 +107,7 @@ def test_an_oversized_wheel_on_hf_is_refused_before_the_download(key, wheel, fak
     fake_hf.hub.commit("model", "acme/plugins", None, {entry.artifact.url: b"\0" * (4 << 20)}, "swap the wheel")
     fake_hf.hub.requests.clear()
     result = _cli("pull", "modahub-toy", "--hub", "hf://acme/plugins", "-d", str(tmp_path / "dl"))
-    assert result.exit_code == 1 and "size check failed" in result.stderr
+    assert result.exit_code == 3 and "size check failed" in result.stderr
     assert not [r for r in fake_hf.hub.requests if r.startswith("GET") and r.endswith(".whl")]
 
 
@@ -115,7 +115,7 @@ def test_an_endless_registry_is_capped(hub_dir, key, endless):
     server = endless("registry.json")
     _cli("hub", "trust", server.url, key.public.text)
     result = _cli("search", "--hub", server.url)
-    assert result.exit_code == 1 and "size check failed" in result.stderr
+    assert result.exit_code == 3 and "size check failed" in result.stderr
     assert server.sent["registry.json"] < 64 << 20
 
 
@@ -123,7 +123,7 @@ def test_the_metadata_cap_is_configurable(hub_dir, key, wheel, monkeypatch):
     publish_unchecked(wheel("modahub-toy"), str(hub_dir), key=key, owner="acme")
     monkeypatch.setenv("MODAHUB_MAX_METADATA_BYTES", "1000")
     result = _cli("search", "--hub", str(hub_dir))
-    assert result.exit_code == 1 and "more than the 1000 allowed" in result.stderr
+    assert result.exit_code == 3 and "more than the 1000 allowed" in result.stderr
 
 
 def test_an_unsigned_registry_is_never_parsed(hub_dir, monkeypatch):
@@ -131,7 +131,7 @@ def test_an_unsigned_registry_is_never_parsed(hub_dir, monkeypatch):
     parsed = []
     monkeypatch.setattr(registry_module.Registry, "from_bytes", classmethod(lambda cls, *a, **k: parsed.append(a)))
     result = _cli("search", "--hub", str(hub_dir))
-    assert result.exit_code == 1 and "signature check failed" in result.stderr and parsed == []
+    assert result.exit_code == 3 and "signature check failed" in result.stderr and parsed == []
 
 
 BAD_SIGNATURES = [
@@ -152,7 +152,7 @@ BAD_SIGNATURES = [
 def test_malformed_signature_files_end_in_one_line(hub_dir, content):
     (hub_dir / "registry.json.sig").write_bytes(content)
     result = _cli("search", "--hub", str(hub_dir))
-    assert result.exit_code == 1 and "signature check failed" in result.stderr
+    assert result.exit_code == 3 and "signature check failed" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

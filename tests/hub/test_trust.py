@@ -48,7 +48,7 @@ def test_one_flipped_byte_in_a_wheel_is_refused(hub_dir, published):
     data[len(data) // 2] ^= 0x01
     artifact.write_bytes(bytes(data))
     result = _install(hub_dir, "modahub-toy")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "sha256 check failed" in result.stderr and "nothing installed" in result.stderr
     assert published == []
 
@@ -57,7 +57,7 @@ def test_a_truncated_wheel_fails_the_size_check(hub_dir, published, tmp_path):
     artifact = hub_dir / "artifacts" / "modahub_toy-0.1.0-py3-none-any.whl"
     artifact.write_bytes(artifact.read_bytes()[:-10])
     result = CliRunner().invoke(cli, ["pull", "modahub-toy", "--hub", str(hub_dir), "-d", str(tmp_path / "dl")])
-    assert result.exit_code == 1 and "size check failed" in result.stderr
+    assert result.exit_code == 3 and "size check failed" in result.stderr
     assert list((tmp_path / "dl").iterdir()) == []
 
 
@@ -65,7 +65,7 @@ def test_a_registry_with_a_bad_signature_is_refused(hub_dir, published):
     registry = hub_dir / "registry.json"
     registry.write_bytes(registry.read_bytes().replace(b"a test plugin", b"a evil plugin"))
     result = _install(hub_dir, "modahub-toy")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "signature check failed" in result.stderr and "does not match its contents" in result.stderr
     assert published == []
 
@@ -78,7 +78,7 @@ def test_an_older_registry_is_refused(hub_dir, key, wheel, published, tmp_path):
     for name in ("registry.json", "registry.json.sig"):
         shutil.copy(old / name, hub_dir / name)  # a validly signed but stale copy comes back
     result = _install(hub_dir, "modahub-toy==0.1.0", "--force")
-    assert result.exit_code == 1 and "rollback check failed" in result.stderr
+    assert result.exit_code == 3 and "rollback check failed" in result.stderr
     assert len(published) == 1
 
 
@@ -90,7 +90,7 @@ def test_an_expired_registry_is_refused(hub_dir, key, published):
     (hub_dir / "registry.json").write_bytes(data)
     (hub_dir / "registry.json.sig").write_bytes(signature_file([key.sign(data)]))
     result = _install(hub_dir, "modahub-toy")
-    assert result.exit_code == 1 and "expired" in result.stderr and "freeze check" in result.stderr
+    assert result.exit_code == 3 and "expired" in result.stderr and "freeze check" in result.stderr
     assert published == []
 
 

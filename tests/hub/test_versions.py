@@ -76,7 +76,7 @@ def test_install_from_the_lock_refuses_bytes_that_changed(hub_dir, key, wheel, p
     art = add_file(hub_dir, f"artifacts/{other.name}", other)
     resign(hub_dir, key, lambda data: data["plugins"]["modahub-toy"]["versions"]["0.1.0"].update(artifact=art))
     result = CliRunner().invoke(cli, ["install", "-r", str(lock), "--force"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "lock check failed" in result.stderr and "nothing installed" in result.stderr and "Traceback" not in result.stderr
     assert len(pip_calls) == 1  # only the first install reached pip
 

@@ -9,7 +9,7 @@ reads it; every read is verified (:mod:`~modahub_hub.hub.trust`).
 
 from __future__ import annotations
 
-from modahub.errors import ModahubError, ModahubInputError
+from modahub.errors import ModahubError, ModahubInputError, ModahubVerificationError
 
 REGISTRY_FILE = "registry.json"  # here, not in registry.py, so reading a hub need not import the pydantic schema
 
@@ -17,6 +17,11 @@ REGISTRY_FILE = "registry.json"  # here, not in registry.py, so reading a hub ne
 
 class HubError(ModahubError):
     """A hub operation failed for a reason the user can act on (the message says what and how)."""
+
+
+class HubVerificationError(HubError, ModahubVerificationError):
+    """What the hub served failed a check it must pass: signature, rollback, freeze, size, sha256 or the
+    lock's sha256 (exit code 3: nothing was installed or kept)."""
 
 
 class UnknownPlugin(HubError, ModahubInputError):

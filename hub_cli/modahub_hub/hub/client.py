@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 
 from modahub.files import sha256_file
-from modahub_hub.hub import HubError, UnknownPlugin
+from modahub_hub.hub import HubError, HubVerificationError, UnknownPlugin
 from modahub_hub.hub.backends import Backend, Progress, open_backend
 from modahub_hub.hub.config import read_config
 from modahub_hub.hub.registry import PluginEntry, Registry, VersionEntry, check_wheel_filename, normalize
@@ -125,12 +125,12 @@ class Hub:
                 self.backend.fetch_any(art.url, tmp, advance, limit=art.size)
             size = tmp.stat().st_size
             if size != art.size:
-                raise HubError(
+                raise HubVerificationError(
                     f"size check failed: {art.filename} is {size} bytes, the registry says {art.size}; nothing installed"
                 )
             digest = sha256_file(tmp)
             if not hmac.compare_digest(digest, art.sha256):
-                raise HubError(
+                raise HubVerificationError(
                     f"sha256 check failed: {art.filename} hashes to {digest}, the signed registry says {art.sha256}; "
                     "the file was altered or corrupted, nothing installed"
                 )

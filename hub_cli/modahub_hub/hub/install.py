@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from modahub_hub.hub import HubError
+from modahub_hub.hub import HubError, HubVerificationError
 from modahub_hub.hub.client import Hub, ProgressFactory, is_plugin_installed, no_progress
 from modahub_hub.hub.config import lock_path
 from modahub_hub.hub.confine import check_wheel_file
@@ -118,7 +118,7 @@ def install(requests: list[Request], *, progress: ProgressFactory = no_progress,
         hub = hubs.setdefault(request.hub, Hub.open(request.hub))
         plugin, entry = hub.resolve(request.requirement)
         if request.sha256 is not None and entry.artifact.sha256 != request.sha256:
-            raise HubError(
+            raise HubVerificationError(
                 f"lock check failed: {request.requirement} from {hub.backend.hub_id} is {entry.artifact.filename} with "
                 f"sha256 {entry.artifact.sha256}, but the lock says sha256={request.sha256}; the published file changed "
                 "since it was locked (nothing installed). Install without the sha256 only if you trust the new file"

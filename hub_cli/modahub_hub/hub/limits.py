@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from modahub_hub.hub import HubError
+from modahub_hub.hub import HubError, HubVerificationError
 
 METADATA_ENV = "MODAHUB_MAX_METADATA_BYTES"
 DEFAULT_METADATA_BYTES = 32 << 20
@@ -37,7 +37,7 @@ def metadata_limit() -> int:
 
 def too_large(what: str, limit: int, size: int | None = None) -> HubError:
     found = f"is {size} bytes" if size is not None else f"is larger than {limit} bytes"
-    return HubError(f"size check failed: {what} {found}, more than the {limit} allowed; stopped, nothing kept")
+    return HubVerificationError(f"size check failed: {what} {found}, more than the {limit} allowed; stopped, nothing kept")
 
 
 def check_declared(what: str, size: int | None, limit: int | None) -> None:

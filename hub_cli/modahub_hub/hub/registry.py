@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 from modahub.manifest import Manifest
 from modahub_hub.hub import REGISTRY_FILE as REGISTRY_FILE  # re-exported: importers of the schema know the file by it
-from modahub_hub.hub import HubError
+from modahub_hub.hub import HubError, HubVerificationError
 
 SCHEMA_VERSION: Literal[1] = 1
 SIGNATURE_FILE = "registry.json.sig"
@@ -311,7 +311,7 @@ class Registry(BaseModel):
         """Refuse an expired registry."""
         now = now or datetime.now(UTC)
         if self.expires <= now:
-            raise HubError(
+            raise HubVerificationError(
                 f"{source}: registry expired at {self.expires.isoformat()} (freeze check); the hub owner must "
                 "republish or run 'modahub hub refresh'"
             )

@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from modahub_hub.hub import HubError
+from modahub_hub.hub import HubError, HubVerificationError
 
 _PREFIX = "ed25519:"
 
@@ -125,7 +125,7 @@ def parse_signatures(data: bytes, *, source: str) -> list[dict[str, str]]:
         ):
             raise ValueError
     except (ValueError, KeyError, TypeError, RecursionError):
-        raise HubError(f"signature check failed: {source} is not a modahub signature file") from None
+        raise HubVerificationError(f"signature check failed: {source} is not a modahub signature file") from None
     return entries
 
 
@@ -143,9 +143,11 @@ def verify(data: bytes, signatures: list[dict[str, str]], trusted: list[PublicKe
             return by_id[entry["keyid"]]
     signers = sorted({e["keyid"] for e in signatures})
     if not candidates and not set(signers) & set(by_id):
-        raise HubError(
+        raise HubVerificationError(
             f"signature check failed: {source} is signed by key(s) {', '.join(signers) or 'none'}, none of which you "
             f"trust for this hub (trusted: {', '.join(by_id) or 'none'}); if you trust the owner, add their public key "
             "with 'modahub hub trust HUB ed25519:...'"
         )
-    raise HubError(f"signature check failed: the signature of {source} does not match its contents (tampered or corrupt)")
+    raise HubVerificationError(
+        f"signature check failed: the signature of {source} does not match its contents (tampered or corrupt)"
+    )

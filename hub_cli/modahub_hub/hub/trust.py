@@ -20,7 +20,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from modahub_hub.hub import HubError
+from modahub_hub.hub import HubError, HubVerificationError
 from modahub_hub.hub.backends import Backend
 from modahub_hub.hub.config import read_config, read_state, updating
 from modahub_hub.hub.limits import SIGNATURE_BYTES, metadata_limit
@@ -131,7 +131,7 @@ def _read(backend: Backend) -> tuple[bytes, list[dict[str, str]], str]:
     sig_path = signature_location(data)
     sig = backend.read(sig_path, SIGNATURE_BYTES)
     if sig is None:
-        raise HubError(f"signature check failed: {backend.url(sig_path)} is missing")
+        raise HubVerificationError(f"signature check failed: {backend.url(sig_path)} is missing")
     return data, parse_signatures(sig, source=sig_path), sig_path
 
 
@@ -195,12 +195,14 @@ def check_rollback(identity: str, registry: Registry, data: bytes, source: str) 
     digest = hashlib.sha256(data).hexdigest()
     seen = read_state().get("hubs", {}).get(identity)
     if seen and registry.version < seen["version"]:
-        raise HubError(
+        raise HubVerificationError(
             f"rollback check failed: {source} has version {registry.version}, older than version {seen['version']} "
             "seen before; someone may be serving a stale copy"
         )
     if seen and registry.version == seen["version"] and digest != seen["sha256"]:
-        raise HubError(f"rollback check failed: {source} version {registry.version} differs from the copy seen before")
+        raise HubVerificationError(
+            f"rollback check failed: {source} version {registry.version} differs from the copy seen before"
+        )
     if not seen or registry.version > seen["version"]:
         record_seen(identity, registry.version, digest)
 

@@ -27,7 +27,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from modahub_hub.hub import HubError
+from modahub_hub.hub import HubError, HubVerificationError
 from modahub_hub.hub.backends import Backend
 from modahub_hub.hub.config import config_dir, read_state, updating
 from modahub_hub.hub.tuf_layout import GENESIS_ROOT, INDEX_TARGET, METADATA_DIR, STATUS_TARGET, TARGETS_DIR, raw_public
@@ -119,7 +119,7 @@ def _root_signers(source: str, root_bytes: bytes, raws: set[bytes]) -> tuple[boo
         root = Metadata[Root].from_bytes(root_bytes)
         root.signed.verify_delegate("root", root.signed_bytes, root.signatures)
     except Exception as exc:  # malformed or unsigned root: tuf raises several types
-        raise HubError(f"signature check failed: {source}: its TUF root is not valid ({exc})") from None
+        raise HubVerificationError(f"signature check failed: {source}: its TUF root is not valid ({exc})") from None
     root_keys = {k: root.signed.keys[k] for k in root.signed.roles["root"].keyids}
     for keyid, key in root_keys.items():
         sig = root.signatures.get(keyid)
@@ -173,13 +173,13 @@ def _tuf_errors(hub_id: str, exc: Exception) -> HubError:
     from tuf.api import exceptions as tex
 
     if isinstance(exc, tex.ExpiredMetadataError):
-        return HubError(f"{hub_id}: freeze check failed: {exc}; the hub's key holder must run 'modahub hub refresh'")
+        return HubVerificationError(f"{hub_id}: freeze check failed: {exc}; the hub's key holder must run 'modahub hub refresh'")
     if isinstance(exc, tex.BadVersionNumberError):
-        return HubError(f"{hub_id}: rollback check failed: {exc}; someone may be serving a stale copy")
+        return HubVerificationError(f"{hub_id}: rollback check failed: {exc}; someone may be serving a stale copy")
     if isinstance(exc, tex.UnsignedMetadataError):
-        return HubError(f"{hub_id}: signature check failed: {exc}")
+        return HubVerificationError(f"{hub_id}: signature check failed: {exc}")
     if isinstance(exc, tex.LengthOrHashMismatchError):
-        return HubError(f"{hub_id}: hash check failed: {exc} (altered or corrupt file)")
+        return HubVerificationError(f"{hub_id}: hash check failed: {exc} (altered or corrupt file)")
     if isinstance(exc, tex.DownloadError):
         return HubError(f"{hub_id}: download failed: {exc}")
     return HubError(f"{hub_id}: TUF check failed: {exc}")
