@@ -129,7 +129,7 @@ def test_container_has_no_network_and_runs_confined(tmp_path: Path, app_image: d
             assert host["Memory"] == 2 * 2**30 and host["PidsLimit"] == 256
             out = served.container.exec_run(["python3", "-c", PROBE, str(port)])
             assert out.exit_code == 0, out.output
-            report = json.loads(out.output)["data"]
+            report = json.loads(out.output)  # the probe's own report, not a modahub envelope
             assert report["uid"] == (os.getuid() or 10001) and report["uid"] != 0
             assert report["interfaces"] == ["lo"]
             assert report["cap_eff"] == 0 and report["no_new_privs"] == 1
@@ -178,4 +178,4 @@ def test_plugin_image_lists_its_executors(docker_client: Any, hub: str) -> None:
     assert tag == "modahub-plugin-exact-index:latest"
     listed = docker_client.containers.run(tag, ["list", "--json"], remove=True,
                                           **safe_options(user="10001:10001", memory="512m", pids=64, network=False))
-    assert [e["name"] for e in json.loads(listed)] == ["exact-index"]
+    assert [e["name"] for e in json.loads(listed)["data"]] == ["exact-index"]

@@ -75,8 +75,9 @@ def test_container_declaration_is_validated(tmp_path: Path, kit: SimpleNamespace
 
 def test_users_and_targets() -> None:
     assert parse_user("10001:10002") == (10001, 10002) and parse_user("123") == (123, 123)
-    with pytest.raises(ContainerError, match="numeric UID:GID"):
-        parse_user("nobody")
+    for user in ("nobody", "10001:\u00b3", "\u0661\u0662"):  # superscript and Arabic-Indic digits are not a UID
+        with pytest.raises(ContainerError, match="numeric UID:GID"):
+            parse_user(user)
     assert Target.parse("exact-index").plugins == ["exact-index"]
     assert Target("app", "My App!").default_tag() == "modahub-app-my-app:latest"
 

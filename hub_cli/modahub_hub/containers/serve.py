@@ -57,7 +57,7 @@ def default_user() -> tuple[int, int]:
 def parse_user(user: str) -> tuple[int, int]:
     """``UID:GID`` (or ``UID``, with the same GID) as numbers."""
     parts = user.split(":")
-    if len(parts) > 2 or not all(p.isdigit() for p in parts):
+    if len(parts) > 2 or not all(p.isascii() and p.isdigit() for p in parts):
         raise ContainerError(f"--user {user!r}: expected numeric UID:GID, e.g. 10001:10001")
     return int(parts[0]), int(parts[-1])
 

@@ -71,7 +71,7 @@ def cluster_address(address: str | None = None) -> str | None:
     if not address or address == "local":
         return None
     host, sep, port = address.rpartition(":")
-    if address != "auto" and (not sep or not host or not port.isdigit() or not 0 < int(port) < 65536):
+    if address != "auto" and (not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536):
         raise EngineError(f"Ray cluster address {address!r}: expected HOST:PORT of the head node, e.g. 127.0.0.1:6379 "
                           "(--address or RAY_ADDRESS)")
     return address

@@ -34,7 +34,7 @@ class Conflict(HubError):
 
 def _content_length(resp) -> int | None:
     value = resp.headers.get("Content-Length")
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isascii() and value.isdigit() else None
 
 
 def _fetch_url(url: str, dest: Path, progress: Progress | None, limit: int | None) -> None:

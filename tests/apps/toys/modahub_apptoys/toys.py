@@ -21,7 +21,7 @@ def digit_of_text(text: str) -> int | None:
     for token in text.lower().replace(",", " ").split():
         if token in WORDS:
             return WORDS.index(token)
-        if token.isdigit() and len(token) == 1:
+        if token in "0123456789" and len(token) == 1:
             return int(token)
     return None
 
