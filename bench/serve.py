@@ -27,6 +27,8 @@ from ``--clients`` concurrent clients (see ``ray_serve``).
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import socket
 import statistics
 import subprocess
@@ -157,6 +159,7 @@ def ray_serve(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(0)
     images = [modahub.image(rng.integers(0, 256, (28, 28, 3), dtype=np.uint8), id=f"img-{i}") for i in range(args.n)]
     folder = Path(tempfile.mkdtemp(prefix="bench-ray-serve-", dir="/tmp"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the app, its index and the cluster's files
     (folder / "app.yml").write_text(RAY_APP)
     App.from_yaml(folder / "app.yml").index(images)
 
@@ -237,6 +240,7 @@ def main() -> None:
     corpus = [modahub.text(s, id=f"s{i}") for i, s in enumerate(sentences[: args.n])]
     pool = sentences[args.n :]
     folder = Path(tempfile.mkdtemp(prefix="modahub-bench-serve-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the app, its index and the cluster's files
     (folder / "app.yml").write_text(APP.format(text=args.text))
     local = App.from_yaml(folder / "app.yml")
     local.warm_up()
