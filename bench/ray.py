@@ -4,7 +4,7 @@ The corpus is deterministic (images and spoken-digit-like tones); the app has th
 digits-audio encoders (numpy, weights shipped). Timed, in this order: the local runner (executors
 warmed up first, so it is steady state), starting a local Ray cluster (127.0.0.1, usage stats
 off, no dashboard), then Ray Data with 1 and with 2 actors (each actor starts and loads its models
-inside the timing, as in a real bulk job). Every Ray result is checked against the local one within modahub.testing's tolerance.
+inside the timing, as in a real bulk job). Every Ray result is checked against the local one within modahub_testing's tolerance.
 
     .venv/bin/python bench/ray.py [--docs 6000] [--batch-size 64] [--rounds 1]
 
@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 import modahub  # noqa: E402
 from modahub.pipeline import App  # noqa: E402
-from modahub.testing import assert_vectors_close  # noqa: E402
+from modahub_testing import assert_vectors_close  # noqa: E402
 
 APP = """\
 name: bench-ray
@@ -63,9 +63,9 @@ SHARDED = APP + "index:\n  uses: embedded-index\n  with: {{path: ./{name}, shard
 
 def cluster_bench(args: argparse.Namespace) -> None:
     """Index throughput on one and on two nodes of a real cluster; the cost of attaching vs a private cluster."""
-    from modahub.testing.compare import assert_same_hits
     from modahub_hub.engines.cluster import LocalCluster
     from modahub_hub.engines.ray_engine import index_shards_on_ray, ray_session, split
+    from modahub_testing.compare import assert_same_hits
 
     folder = Path(tempfile.mkdtemp(prefix="bench-ray-", dir="/tmp"))  # short: Ray's socket paths have a length limit
     docs, queries = corpus(args.docs), corpus(50)[::-1]

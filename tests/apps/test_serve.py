@@ -21,10 +21,10 @@ from click.testing import CliRunner
 
 import modahub
 from modahub.pipeline import App
-from modahub.testing import assert_same_hits, assert_vectors_close
 from modahub_hub.cli import cli
 from modahub_hub.client import Client, ClientError, ServiceUnavailable
 from modahub_hub.serve import create_app
+from modahub_testing import assert_same_hits, assert_vectors_close
 
 READY_S = 120  # upper bounds only: generous, so that a loaded machine slows these tests down instead of failing them
 SLOW_APP = "encoders:\n  - uses: toy-text\n    with: {delay: %s}\nindex:\n  uses: exact-index\n"

@@ -1,6 +1,6 @@
 """The author's journey as code, shared by the end-to-end test and bench/author.py.
 
-A fresh virtual environment gets modahub-core and modahub from wheels built from this checkout,
+A fresh virtual environment gets modahub-core, modahub-testing and modahub from wheels built from this checkout,
 plus their dependencies from a wheelhouse cached across runs (downloaded once, then offline).
 """
 
@@ -16,17 +16,21 @@ import venv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modahub_hub.hub.dists import tool_folders
+
 ROOT = Path(__file__).resolve().parents[2]
 EXTRA = ("pip", "pytest>=8", "setuptools>=77")  # pip for modahub install; pytest for authors; setuptools to build
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
 
 
 def wheelhouse(tmp: Path) -> Path:
-    """Wheels of this checkout's modahub-core and modahub, and of every dependency (cached by pyproject hashes)."""
+    """Wheels of this checkout's modahub-core, modahub-testing and modahub, and of every dependency (cached by
+    pyproject hashes)."""
     local = tmp / "local-wheels"
-    subprocess.run([*PIP, "wheel", "--no-deps", "--no-build-isolation", "-w", str(local), str(ROOT / "core"), str(ROOT)],
+    folders = tool_folders(ROOT)
+    subprocess.run([*PIP, "wheel", "--no-deps", "--no-build-isolation", "-w", str(local), *map(str, folders)],
                    check=True, capture_output=True)
-    key = hashlib.sha256(b"".join((ROOT / p).read_bytes() for p in ("pyproject.toml", "core/pyproject.toml"))
+    key = hashlib.sha256(b"".join((folder / "pyproject.toml").read_bytes() for folder in folders)
                          + repr(EXTRA).encode()).hexdigest()[:16]
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "modahub-tests" / f"author-deps-{key}"
     if not cache.is_dir():

@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 import modahub
-from modahub.testing import IndexerContract, sample_documents, write_plugin
-from modahub.testing.samples import BUILTIN_SAMPLES
 from modahub_hub.cli import cli
 from modahub_hub.contract import ContractRunError
 from modahub_hub.contract import run_contract as run_isolated
 from modahub_hub.contract_targets import run_here
+from modahub_testing import IndexerContract, sample_documents, write_plugin
+from modahub_testing.samples import BUILTIN_SAMPLES
 
 pytest_plugins = ["pytester"]
 
@@ -301,7 +301,7 @@ def test_contract_classes_report_the_broken_rule_in_pytest(pytester, tmp_path):
     folder = _plugin(tmp_path, "random-enc", "encoder", BROKEN["random-enc"][1])
     pytester.syspathinsert(folder / "src")
     pytester.makepyfile(textwrap.dedent('''
-        from modahub.testing import EncoderContract
+        from modahub_testing import EncoderContract
         from modahub_random_enc.plugin import Toy
 
         class TestToy(EncoderContract):
@@ -344,7 +344,7 @@ def test_contract_classes_use_contract_params_under_their_own_params(pytester, t
     folder = _needs_params(tmp_path, "scaled-py")
     pytester.syspathinsert(folder / "src")
     pytester.makepyfile(textwrap.dedent('''
-        from modahub.testing import EncoderContract
+        from modahub_testing import EncoderContract
         from modahub_scaled_py.plugin import Toy
 
         class TestToy(EncoderContract):

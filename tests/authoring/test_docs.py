@@ -9,7 +9,7 @@ import pluggy
 import pytest
 
 from modahub import hookspecs
-from modahub.testing.rules import RULES
+from modahub_testing.rules import RULES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "authoring.md"
 

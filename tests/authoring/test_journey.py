@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from modahub.testing.rules import rules_for
 from modahub_hub.scaffold import ScaffoldOptions, plugin_names, render
+from modahub_testing.rules import rules_for
 
 sys.path.insert(0, str(Path(__file__).parent))
 from journey import PIP, Venv, new, own_tests, wheelhouse  # noqa: E402

@@ -105,7 +105,7 @@ def serve_folder() -> Iterator[Callable[[Path], str]]:
 
 @dataclass
 class Venv:
-    """A fresh virtual environment with modahub-core and modahub installed from local wheels."""
+    """A fresh virtual environment with modahub-core, modahub-testing and modahub installed from local wheels."""
 
     path: Path
     wheelhouse: Path

@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 
 from modahub_hub.demo import PLUGINS
 from modahub_hub.hub.build import build_wheel
-from modahub_hub.hub.dists import published_plugins, write_pip_index
+from modahub_hub.hub.dists import published_plugins, tool_folders, write_pip_index
 from modahub_hub.hub.pipenv import files_only
 from modahub_hub.hub.registry import Registry
 
@@ -30,7 +30,7 @@ PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
 
 
 def _third_party_requirements(tools: list[Path]) -> list[str]:
-    """What the CLI, core and the demo's plugins require from the package index (read from their metadata)."""
+    """What the CLI, core, the contract kit and the demo's plugins require from the package index (read from their metadata)."""
     from email.parser import HeaderParser
 
     requirements = []
@@ -63,7 +63,7 @@ def _third_party_wheelhouse(tools: list[Path]) -> Path:
 
 @pytest.mark.slow
 def test_a_user_installs_the_cli_from_the_hub_and_runs_the_demo_outside_the_repository(tmp_path):
-    tools = [build_wheel(ROOT / "core", tmp_path / "wheels"), build_wheel(ROOT, tmp_path / "wheels")]
+    tools = [build_wheel(folder, tmp_path / "wheels") for folder in tool_folders(ROOT)]
     simple = write_pip_index(ROOT, tools, tmp_path / "served")
     house = _third_party_wheelhouse(tools)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "MODAHUB_", "PIP_"))}

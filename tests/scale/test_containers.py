@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from modahub.pipeline import App
-from modahub.testing import assert_same_hits
 from modahub_hub.cli import cli
+from modahub_testing import assert_same_hits
 
 pytestmark = pytest.mark.slow
 MODAHUB = str(Path(sys.executable).parent / "modahub")

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 import modahub
 from modahub.executors import ExecutorError
 from modahub.pipeline import App
-from modahub.testing import assert_same_hits, assert_vectors_close
 from modahub_hub.cli import cli
+from modahub_testing import assert_same_hits, assert_vectors_close
 
 pytestmark = pytest.mark.slow
 

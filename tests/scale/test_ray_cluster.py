@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from modahub.pipeline import App
-from modahub.testing.compare import assert_same_hits, assert_vectors_close
 from modahub_hub.cli import cli
+from modahub_testing.compare import assert_same_hits, assert_vectors_close
 
 pytestmark = pytest.mark.slow
 

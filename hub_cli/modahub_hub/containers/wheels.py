@@ -2,7 +2,7 @@
 
 - plugins come from a hub (downloaded and verified against its signed registry), with the modahub
   plugins they depend on;
-- modahub-core and modahub are built from the folder they were installed from (editable or local
+- modahub-core, modahub-testing and modahub are built from the folder they were installed from (editable or local
   installs), else downloaded by exact version;
 - third-party dependencies are binary wheels for the base image's Python, glibc and machine, kept
   in a cache (``~/.cache/modahub/wheels/<target>``) that later builds use offline.
@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from modahub_hub.containers.engine import ContainerError
 
-OWN_DISTS = ("modahub-core", "modahub")
+OWN_DISTS = ("modahub-core", "modahub-testing", "modahub")
 """Distributions that come from this modahub installation, never from a package index."""
 PROBE = "import platform, sys; print('%d.%d' % sys.version_info[:2], platform.libc_ver()[1], platform.machine())"
 

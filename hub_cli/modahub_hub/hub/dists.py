@@ -1,5 +1,5 @@
-"""The project's own distributions: wheels of modahub-core, modahub and every first-party plugin, a pip
-index serving them beside the bundled hub, and the bundled hub's rebuild.
+"""The project's own distributions: wheels of modahub-core, modahub-testing, modahub and every first-party plugin,
+a pip index serving them beside the bundled hub, and the bundled hub's rebuild.
 
 Used by ``scripts/build-dists`` and ``scripts/build-bundled-hub`` (``python -m modahub_hub.hub.dists``).
 A published version never changes its bytes: a rebuilt wheel whose files equal the published one's
@@ -32,14 +32,26 @@ from modahub_hub.hub.wheels import inspect_wheel
 if TYPE_CHECKING:
     from modahub_hub.hub.signing import SigningKey
 
-TOOLS = ("modahub-core", "modahub")
+TOOLS = ("modahub-core", "modahub-testing", "modahub")
+"""The distributions of modahub itself (not plugins): served by the pip index beside the bundled hub."""
+TOOL_FOLDERS = ("core", "testing", ".")
 BUNDLED_PUB = Path("hub_cli", "modahub_hub", "hub", "bundled_hub.pub")
 PAGES_DIR = "hub"  # the bundled hub's pages (simple/, index.html) and its legacy files
 
 
+def tool_folders(root: Path) -> list[Path]:
+    """The source folders of modahub-core, modahub-testing and modahub in the checkout ``root``."""
+    return [root / folder for folder in TOOL_FOLDERS]
+
+
+def plugin_folders(root: Path) -> list[Path]:
+    """Every ``plugins/*`` with a ``pyproject.toml``."""
+    return sorted(p.parent for p in (root / "plugins").glob("*/pyproject.toml"))
+
+
 def package_folders(root: Path) -> list[Path]:
-    """modahub-core, modahub, then every ``plugins/*`` with a ``pyproject.toml``."""
-    return [root / "core", root, *sorted(p.parent for p in (root / "plugins").glob("*/pyproject.toml"))]
+    """modahub's own distributions, then every first-party plugin."""
+    return [*tool_folders(root), *plugin_folders(root)]
 
 
 def build_all(root: Path, out: Path) -> list[Path]:
@@ -255,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             if wheels_dir.exists():
                 shutil.rmtree(wheels_dir)
             if args.command == "bundled-hub":
-                plugins = [build_wheel(f, wheels_dir) for f in package_folders(root)[2:]]
+                plugins = [build_wheel(f, wheels_dir) for f in plugin_folders(root)]
                 rebuild_bundled_hub(root, plugins, args.key.expanduser(), pub_path=root / BUNDLED_PUB)
                 return 0
             wheels = build_all(root, wheels_dir)

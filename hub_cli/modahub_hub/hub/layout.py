@@ -58,7 +58,7 @@ def simple_pages(
 
     A quarantined plugin is not offered: left out of the index, its page (which a static host may
     still hold) rewritten without links. ``extra`` adds files that are not plugins
-    (``scripts/build-dists`` serves modahub-core and modahub this way). ``index_names`` lists every
+    (``scripts/build-dists`` serves modahub-core, modahub-testing and modahub this way). ``index_names`` lists every
     name of the hub when ``registry`` holds only the plugins whose pages change.
     """
     meta = '<meta name="pypi:repository-version" content="1.0">'

@@ -11,8 +11,8 @@ import pytest
 import modahub
 from modahub.executors import ExecutorError
 from modahub.files import sha256_file
-from modahub.testing import EncoderContract
 from modahub.weights import WeightsError
+from modahub_testing import EncoderContract
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 TEXTS = ["a dog barks.", "rain on a tin roof", "7", "an orchestra tuning before the concert"]

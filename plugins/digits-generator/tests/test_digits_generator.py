@@ -11,7 +11,7 @@ from modahub_digits_generator.prompts import parse_digit
 
 import modahub
 from modahub.executors import ExecutorError
-from modahub.testing import GeneratorContract
+from modahub_testing import GeneratorContract
 
 
 @pytest.fixture(scope="module")

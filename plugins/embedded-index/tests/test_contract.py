@@ -1,6 +1,6 @@
 """The executor contract kit, one class per executor."""
 
-from modahub.testing import IndexerContract
+from modahub_testing import IndexerContract
 
 
 class TestEmbeddedIndexContract(IndexerContract):

@@ -11,7 +11,7 @@ import pytest
 from modahub_embedded_index.pages import buffers
 from modahub_embedded_index.vectors import HnswVectors
 
-from modahub.testing import assert_vectors_close
+from modahub_testing import assert_vectors_close
 
 THP = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or not THP.exists(),

@@ -11,7 +11,7 @@ from modahub_embedded_index.indexer import EmbeddedIndexer, HnswIndexer
 from modahub_embedded_index.shards import shard_of
 
 from modahub.executors import ExecutorError
-from modahub.testing import assert_same_hits
+from modahub_testing import assert_same_hits
 
 
 def vectors(docs):

@@ -1,6 +1,6 @@
 """The executor contract kit."""
 
-from modahub.testing import IndexerContract
+from modahub_testing import IndexerContract
 
 
 class TestExactIndexContract(IndexerContract):

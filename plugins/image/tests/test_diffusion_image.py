@@ -13,8 +13,8 @@ from click.testing import CliRunner
 import modahub
 from modahub.executors import ExecutorError
 from modahub.files import sha256_file
-from modahub.testing import GeneratorContract
 from modahub.weights import WeightsError
+from modahub_testing import GeneratorContract
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 

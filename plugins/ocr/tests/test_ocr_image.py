@@ -9,7 +9,7 @@ from modahub_ocr.render import render_text
 import modahub
 from modahub.documents import Document
 from modahub.executors import ExecutorError
-from modahub.testing import EncoderContract
+from modahub_testing import EncoderContract
 
 
 def character_error_rate(truth: str, read: str) -> float:

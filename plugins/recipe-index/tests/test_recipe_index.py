@@ -9,7 +9,7 @@ import pytest
 import modahub
 from modahub.executors import ExecutorError
 from modahub.recipes import RecipeError, payload_bytes
-from modahub.testing import Subject, get_rule, rules_for, run_rule
+from modahub_testing import Subject, get_rule, rules_for, run_rule
 
 
 @pytest.fixture(scope="module")

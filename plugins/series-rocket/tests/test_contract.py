@@ -1,8 +1,8 @@
-"""The modahub executor contract for SeriesRocketEncoder: one test per rule (see modahub.testing)."""
+"""The modahub executor contract for SeriesRocketEncoder: one test per rule (see modahub_testing)."""
 
 from modahub_series_rocket.encoder import SeriesRocketEncoder
 
-from modahub.testing import EncoderContract
+from modahub_testing import EncoderContract
 
 
 class TestSeriesRocketEncoderContract(EncoderContract):

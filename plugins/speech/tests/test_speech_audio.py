@@ -8,7 +8,7 @@ from modahub_audio.espeak import Voice, speak
 
 import modahub
 from modahub.executors import ExecutorError
-from modahub.testing import EncoderContract
+from modahub_testing import EncoderContract
 
 SENTENCES = (
     "The river flooded the old mill after three days of rain.",

@@ -12,8 +12,8 @@ import pytest
 import modahub
 from modahub.executors import ExecutorError
 from modahub.files import sha256_file
-from modahub.testing import EncoderContract, assert_vectors_close
 from modahub.weights import WeightsError
+from modahub_testing import EncoderContract, assert_vectors_close
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 TOKENS = 12

@@ -13,8 +13,8 @@ from modahub_text.hf import HFText
 import modahub
 from modahub.executors import ExecutorError
 from modahub.plugins import manager
-from modahub.testing import EncoderContract
 from modahub.weights import WeightsError
+from modahub_testing import EncoderContract
 
 from .conftest import REV, pins
 

@@ -13,8 +13,8 @@ import modahub
 from modahub.executors import ExecutorError
 from modahub.files import sha256_file
 from modahub.recipes import RecipeError, verify
-from modahub.testing import GeneratorContract
 from modahub.weights import WeightsError
+from modahub_testing import GeneratorContract
 
 REV = "0123456789abcdef0123456789abcdef01234567"
 PROMPTS = ["the cat sat on the", "stock markets fell", "a"]

@@ -9,7 +9,7 @@ import pytest
 
 import modahub
 from modahub.executors import ExecutorError
-from modahub.testing import GeneratorContract
+from modahub_testing import GeneratorContract
 
 
 @pytest.fixture(scope="module")

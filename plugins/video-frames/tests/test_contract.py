@@ -1,8 +1,8 @@
-"""The modahub executor contract for VideoFramesEncoder: one test per rule (see modahub.testing)."""
+"""The modahub executor contract for VideoFramesEncoder: one test per rule (see modahub_testing)."""
 
 from modahub_video_frames.encoder import VideoFramesEncoder
 
-from modahub.testing import EncoderContract
+from modahub_testing import EncoderContract
 
 
 class TestVideoFramesEncoderContract(EncoderContract):

@@ -17,7 +17,7 @@ import pytest
 def modahub_tmp_plugin(tmp_path: Path) -> Iterator[Callable[..., object]]:
     """Factory: ``modahub_tmp_plugin(name, code, manifest)`` -> an active :class:`TmpPlugin`."""
     from modahub import plugins
-    from modahub.testing.tmp_plugin import TmpPlugin, forget_modules, write_plugin
+    from modahub_testing.tmp_plugin import TmpPlugin, forget_modules, write_plugin
 
     made: list[TmpPlugin] = []
     saved_path, saved_manager = list(sys.path), plugins._manager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from modahub.testing import assert_same_hits, assert_vectors_close
+from modahub_testing import assert_same_hits, assert_vectors_close
 
 
 def test_vectors_within_tolerance_pass_and_beyond_fail() -> None:

@@ -29,7 +29,7 @@ import importlib, json, sys
 import numpy as np
 from modahub import modalities
 from modahub.documents import Document
-from modahub.testing.fresh import import_object
+from modahub_testing.fresh import import_object
 
 job = json.loads(sys.stdin.read())
 for name, path in job["modalities"]:

@@ -2,7 +2,7 @@
 
 .. code-block:: python
 
-    from modahub.testing import EncoderContract
+    from modahub_testing import EncoderContract
     from my_plugin.encoder import MyEncoder
 
     class TestMyEncoder(EncoderContract):
@@ -24,8 +24,8 @@ from modahub import plugins  # also lets the modality registry find plugin modal
 from modahub.documents import Document
 from modahub.executors import Executor, Kind
 from modahub.manifest import ExecutorSpec, ManifestError, read_manifest
-from modahub.testing import samples
-from modahub.testing.rules import Rule, Subject, check, contract_params, rules_for
+from modahub_testing import samples
+from modahub_testing.rules import Rule, Subject, check, contract_params, rules_for
 
 
 def _executor_class(executor: type[Executor] | str) -> type[Executor]:

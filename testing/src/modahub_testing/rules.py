@@ -3,7 +3,7 @@
 Each rule is a function of a :class:`Subject` (the executor class, its manifest entry and how to
 build it) that raises :class:`ContractViolation` naming the rule when the executor breaks it.
 ``modahub test`` runs them through :func:`run_rule`; the pytest classes in
-:mod:`modahub.testing.contracts` run the same functions, one test per rule.
+:mod:`modahub_testing.contracts` run the same functions, one test per rule.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from modahub.executors import (
 from modahub.manifest import ExecutorSpec
 from modahub.payloads import TextPayload
 from modahub.reading import TEXT_TAG, ReadingEncoder
-from modahub.testing import fresh
-from modahub.testing.compare import assert_vectors_close
-from modahub.testing.samples import sample_documents
+from modahub_testing import fresh
+from modahub_testing.compare import assert_vectors_close
+from modahub_testing.samples import sample_documents
 
 BATCH = 5
 INDEX_SPACE, INDEX_DIM = "modahub-contract", 8
