@@ -103,9 +103,10 @@ class LazyGroup(click.Group):
     def _plugin_command(self, name: str) -> click.Command | None:
         from modahub.plugins import PluginError, manager
 
-        record = manager().load_command_provider(name)
-        if record is None:
+        provider = next((r for r in manager().active() if name in r.manifest.commands), None)  # type: ignore[union-attr]
+        if provider is None:
             return None
+        record = manager().load(provider)
         if record.status != "loaded":
             raise PluginError(f"command {name!r} comes from plugin {record.dist}, which is broken: {record.error}",
                               hint=record.fix)

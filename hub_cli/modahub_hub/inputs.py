@@ -16,6 +16,24 @@ class InputError(ModahubInputError):
     """A file could not be turned into documents."""
 
 
+def file_extensions() -> dict[str, dict[str, list[str]]]:
+    """Who claims each file extension: ``{".smi": {"molecule": ["modahub-chem"]}}`` (no plugin code runs).
+
+    The built-in modalities' extensions come first (provider ``modahub-core``), then those that
+    active plugins' manifests declare for their modalities.
+    """
+    from modahub.modalities import BUILTIN_MODALITIES
+    from modahub.plugins import manager
+
+    claims: dict[str, dict[str, list[str]]] = {}
+    declared = [(m.name, ext, "modahub-core") for m in BUILTIN_MODALITIES for ext in m.extensions]
+    declared += [(m.name, ext, r.dist) for r in manager().active() for m in r.manifest.modalities  # type: ignore[union-attr]
+                 for ext in m.extensions]
+    for modality, ext, provider in declared:
+        claims.setdefault(ext, {}).setdefault(modality, []).append(provider)
+    return claims
+
+
 def _claimed(claims: dict[str, list[str]]) -> str | None:
     """The modality an extension stands for: the built-in one, else the only one plugins claim."""
     core = [m for m, providers in claims.items() if "modahub-core" in providers]
@@ -24,17 +42,13 @@ def _claimed(claims: dict[str, list[str]]) -> str | None:
 
 def extensions() -> dict[str, str]:
     """File extension → modality: the built-ins' and those installed plugins declare in their manifests."""
-    from modahub.plugins import manager
-
-    return {ext: m for ext, claims in manager().file_extensions().items() if (m := _claimed(claims))}
+    return {ext: m for ext, claims in file_extensions().items() if (m := _claimed(claims))}
 
 
 def modality_of(path: str | Path) -> str:
     """The modality a file's extension stands for (built-in or declared by an installed plugin)."""
-    from modahub.plugins import manager
-
     suffix = Path(path).suffix.lower()
-    claims = manager().file_extensions().get(suffix, {})
+    claims = file_extensions().get(suffix, {})
     modality = _claimed(claims)
     if modality is not None:
         return modality

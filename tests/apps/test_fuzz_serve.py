@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 import modahub
-from modahub.pipeline import App
+from modahub_hub.appfile import read_app
 
 APP = """\
 name: fuzzed
@@ -76,7 +76,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, kit):
 def _create(folder):
     from modahub_hub.serve import create_app
 
-    return create_app(App.from_yaml(folder / "app.yml"), queue=4)
+    return create_app(read_app(folder / "app.yml"), queue=4)
 
 
 EXAMPLES = 50
@@ -129,5 +129,5 @@ def test_the_index_saved_after_the_fuzzing_reopens(served):
         client = Client(url)
         client.wait_ready(60)
         assert {d.id for d in served.docs} <= {m.id for hits in client.search(served.docs, k=1000) for m in hits}
-    app = App.from_yaml(served.folder / "app.yml")
+    app = read_app(served.folder / "app.yml")
     assert [[m.id for m in hits] for hits in app.search(served.queries, k=5).matches] == before

@@ -18,6 +18,7 @@ import pytest
 
 import modahub
 from modahub.pipeline import App
+from modahub_hub.appfile import read_app
 from modahub_hub.client import Client
 from modahub_hub.serve import create_app
 
@@ -92,7 +93,7 @@ class Served:
 @pytest.fixture
 def served(guarded, kit, caplog):
     caplog.set_level(logging.DEBUG)
-    with kit.ServerThread(create_app(App.from_yaml(guarded))) as url:
+    with kit.ServerThread(create_app(read_app(guarded))) as url:
         yield Served(url)
 
 
@@ -152,11 +153,11 @@ def test_non_finite_tags_and_numbers_are_refused_and_the_index_stays_readable(se
 
 
 def test_the_index_survives_a_restart_after_refused_writes(guarded, kit):
-    with kit.ServerThread(create_app(App.from_yaml(guarded))) as url:
+    with kit.ServerThread(create_app(read_app(guarded))) as url:
         served = Served(url)
         served.post("/index", '{"docs": [{"modality": "text", "payload": {"text": "x"}, "tags": {"t": NaN}}]}')
         before = served.before
-    with kit.ServerThread(create_app(App.from_yaml(guarded))) as url:
+    with kit.ServerThread(create_app(read_app(guarded))) as url:
         client = Client(url)
         client.wait_ready(60)
         assert [[(m.id, m.score) for m in h] for h in client.search([modahub.text("two")], k=3)] == before

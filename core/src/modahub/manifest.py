@@ -133,21 +133,3 @@ def read_manifest(module: str) -> Manifest:
         raise ManifestError(f"{path}: missing; every plugin ships a {MANIFEST_FILE} beside its __init__.py")
     return parse_manifest(path.read_text(encoding="utf-8"), source=str(path))
 
-
-def manifest_toml(manifest: Manifest) -> str:
-    """``manifest`` as the text of a ``modahub.toml`` (what ``modahub manifest --write`` writes)."""
-    import json
-
-    def value(v: object) -> str:
-        return str(v) if isinstance(v, int) else json.dumps(v, ensure_ascii=False)  # JSON strings and lists are TOML
-
-    lines = ["# What this plugin provides, read by modahub without importing its code (see docs/authoring.md).",
-             "# Generated from the code by 'modahub manifest --write'; 'modahub manifest --check' tells when it is stale.",
-             f"schema_version = {manifest.schema_version}"]
-    if manifest.commands:
-        lines.append(f"commands = {value(manifest.commands)}")
-    for table, entries in (("executors", manifest.executors), ("modalities", manifest.modalities)):
-        for entry in entries:
-            lines += ["", f"[[{table}]]"]
-            lines += [f"{k} = {value(v)}" for k, v in entry.model_dump(exclude_defaults=True).items()]
-    return "\n".join(lines) + "\n"

@@ -246,68 +246,6 @@ class PluginManager:
             if any(m.name == modality for m in record.manifest.modalities):  # type: ignore[union-attr]
                 self.load(record)
 
-    def file_extensions(self) -> dict[str, dict[str, list[str]]]:
-        """Who claims each file extension: ``{".smi": {"molecule": ["modahub-chem"]}}`` (no plugin code runs).
-
-        The built-in modalities' extensions come first (provider ``modahub-core``), then those that
-        active plugins' manifests declare for their modalities.
-        """
-        from modahub.modalities import BUILTIN_MODALITIES
-
-        claims: dict[str, dict[str, list[str]]] = {}
-        declared = [(m.name, ext, "modahub-core") for m in BUILTIN_MODALITIES for ext in m.extensions]
-        declared += [(m.name, ext, r.dist) for r in self.active() for m in r.manifest.modalities  # type: ignore[union-attr]
-                     for ext in m.extensions]
-        for modality, ext, provider in declared:
-            claims.setdefault(ext, {}).setdefault(modality, []).append(provider)
-        return claims
-
-    def load_command_provider(self, command: str) -> PluginRecord | None:
-        """Load the plugin whose manifest declares CLI ``command``; None when none does."""
-        for record in self.active():
-            if command in record.manifest.commands:  # type: ignore[union-attr]
-                return self.load(record)
-        return None
-
-
-def manifest_from_code(module: str, existing: Manifest | None = None) -> Manifest:
-    """The manifest of what the plugin whose hooks live in ``module`` registers (this imports it).
-
-    Executors (name, kind, modalities, an encoder's class-level space and dim, a generator's output
-    modality) and modalities (name, description, file extensions) come from its hooks. What the
-    code does not state is kept from ``existing``: each executor's ``summary`` (for a new executor,
-    the first paragraph of its class docstring) and ``extras``, and the plugin's ``commands``.
-    ``modahub manifest --write`` writes the result.
-    """
-    from modahub.manifest import ModalitySpec
-
-    pm = pluggy.PluginManager("modahub")
-    pm.add_hookspecs(hookspecs)
-    pm.register(importlib.import_module(module.split(":")[0]))
-    pm.check_pending()
-    registered: list[Modality] = []
-    classes: list[type[Executor]] = []
-    pm.hook.register_modalities(register=registered.append)
-    pm.hook.register_executors(register=classes.append)
-    kept = {e.name: e for e in existing.executors} if existing else {}
-    return Manifest(
-        executors=[_spec_of(cls, kept.get(cls.name)) for cls in classes],
-        modalities=[ModalitySpec(name=m.name, description=m.description, extensions=list(m.extensions)) for m in registered],
-        commands=existing.commands if existing else [],
-    )
-
-
-def _spec_of(cls: type[Executor], kept: ExecutorSpec | None) -> ExecutorSpec:
-    doc = " ".join((cls.__dict__.get("__doc__") or "").strip().split("\n\n")[0].split())
-    facts: dict[str, Any] = {"name": cls.name, "kind": cls.kind, "modalities": list(cls.modalities),
-                             "summary": kept.summary if kept else doc, "extras": kept.extras if kept else []}
-    space, dim = getattr(cls, "space", ""), getattr(cls, "dim", 0)
-    if cls.kind == "encoder" and space and dim:
-        facts |= {"space": space, "dim": dim}
-    if cls.kind == "generator":
-        facts["output_modality"] = getattr(cls, "output_modality", None)
-    return ExecutorSpec(**facts)
-
 
 _manager: PluginManager | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,11 +27,29 @@ def _differences(declared: Manifest, generated: Manifest) -> list[str]:
     return out
 
 
+def manifest_toml(manifest: Manifest) -> str:
+    """``manifest`` as the text of a ``modahub.toml`` (what ``modahub manifest --write`` writes)."""
+
+    def value(v: object) -> str:
+        return str(v) if isinstance(v, int) else json.dumps(v, ensure_ascii=False)  # JSON strings and lists are TOML
+
+    lines = ["# What this plugin provides, read by modahub without importing its code (see docs/authoring.md).",
+             "# Generated from the code by 'modahub manifest --write'; 'modahub manifest --check' tells when it is stale.",
+             f"schema_version = {manifest.schema_version}"]
+    if manifest.commands:
+        lines.append(f"commands = {value(manifest.commands)}")
+    for table, entries in (("executors", manifest.executors), ("modalities", manifest.modalities)):
+        for entry in entries:
+            lines += ["", f"[[{table}]]"]
+            lines += [f"{k} = {value(v)}" for k, v in entry.model_dump(exclude_defaults=True).items()]
+    return "\n".join(lines) + "\n"
+
+
 def generate(folder: Path) -> list[tuple[Path, Manifest | None, Manifest]]:
     """(manifest path, the manifest in the file or None, the manifest the code states) per entry point of ``folder``."""
     from modahub.manifest import MANIFEST_FILE, parse_manifest
-    from modahub.plugins import manifest_from_code
     from modahub_hub.contract_targets import ContractTargetError, folder_source, isolated
+    from modahub_testing.manifests import manifest_from_code
 
     try:
         source = folder_source(folder.resolve())
@@ -52,7 +71,6 @@ def generate(folder: Path) -> list[tuple[Path, Manifest | None, Manifest]]:
 def manifest(folder: Path, write: bool, as_json: bool) -> None:
     """Generate FOLDER's modahub.toml from the code its hooks register (--write), or check it is up to date."""
     from modahub.files import atomic_write
-    from modahub.manifest import manifest_toml
 
     written, current, stale = [], [], []
     for path, declared, generated in generate(folder):

@@ -39,8 +39,7 @@ def _register_line(plugin_code: str, package: str, module: str, class_name: str)
 def add_executor(folder: Path, options: ScaffoldOptions) -> list[Path]:
     """Add the executor ``options`` describes to the plugin in ``folder``; returns the files written or changed."""
     from modahub.files import atomic_write
-    from modahub.manifest import manifest_toml
-    from modahub_hub.commands.manifest import generate
+    from modahub_hub.commands.manifest import generate, manifest_toml
     from modahub_hub.contract_targets import ContractTargetError, folder_source
 
     try:

@@ -1,7 +1,7 @@
 """What a request from the network may make the server do: bounded work, and no file reads of its choosing.
 
 The limits and the folders a document may name by ``uri`` come from the app file's ``serve``
-section (:class:`modahub.pipeline.app.ServeSpec`). A refusal is a :class:`Refused` carrying the
+section (:class:`modahub_hub.appfile.ServeSpec`). A refusal is a :class:`Refused` carrying the
 HTTP status, the field (``loc``) and a message that names the limit; it never quotes a file.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from modahub.documents import Document
 from modahub.pipeline import App
-from modahub.pipeline.app import ServeSpec
+from modahub_hub.appfile import ServeSpec
 
 Loc = list[str | int]
 
@@ -33,8 +33,8 @@ class Refused(Exception):
 class Admission:
     """The serve settings of one app, applied to each request's documents before any work."""
 
-    def __init__(self, app: App) -> None:
-        self.limits: ServeSpec = app.spec.serve
+    def __init__(self, app: App, limits: ServeSpec) -> None:
+        self.limits = limits
         self.uri_dirs = [Path(os.path.realpath(app.base_dir / d)) for d in self.limits.uri_dirs]
 
     def count(self, n: int, loc: Loc, what: str = "documents") -> None:

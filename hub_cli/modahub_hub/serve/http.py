@@ -26,6 +26,7 @@ from modahub.executors import ExecutorError, Match
 from modahub.pipeline import App, PipelineError
 from modahub.pipeline.runner import persist
 from modahub.pipeline.steps import brief
+from modahub_hub.appfile import serve_limits
 from modahub_hub.inputs import InputError, document_from_file
 from modahub_hub.serve.admission import Admission, BodyLimit, Refused
 from modahub_hub.serve.queue import Unavailable, WorkQueue
@@ -88,12 +89,13 @@ class _HTTPProblem(Exception):
 def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
     """A FastAPI application serving ``app`` with a queue of ``queue`` requests.
 
-    Requests are bounded by the app file's ``serve`` settings (:class:`~modahub.pipeline.app.ServeSpec`).
+    Requests are bounded by the app file's ``serve`` settings (:class:`~modahub_hub.appfile.ServeSpec`).
     """
     state = _State(app, queue)
-    admission = Admission(app)
+    limits = serve_limits(app)
+    admission = Admission(app, limits)
     known = {name: m.payload for name, m in modalities.known().items()}
-    models = app_models(app.describe()["modalities"], known, app.spec.serve)
+    models = app_models(app.describe()["modalities"], known, limits)
     DocsRequest, SearchRequest, GenerateRequest = models.DocsRequest, models.SearchRequest, models.GenerateRequest  # noqa: N806
 
     def warm_up() -> None:
@@ -119,7 +121,7 @@ def create_app(app: App, *, queue: int = DEFAULT_QUEUE) -> FastAPI:
     api = FastAPI(title=f"modahub app {app.name}", version="1", lifespan=lifespan, separate_input_output_schemas=False,
                   description="Encode, index, search and generate multimodal documents.")
     api.state.modahub = state
-    api.add_middleware(BodyLimit, limit=app.spec.serve.max_request_bytes)
+    api.add_middleware(BodyLimit, limit=limits.max_request_bytes)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

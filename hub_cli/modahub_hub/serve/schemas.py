@@ -18,7 +18,7 @@ from modahub.arrays import NDArray
 from modahub.documents import Document, TagValue
 from modahub.executors import Match
 from modahub.payloads import Payload
-from modahub.pipeline.app import ServeSpec
+from modahub_hub.appfile import ServeSpec
 
 MAX_BATCH = 1024
 

@@ -6,6 +6,7 @@
 - :func:`sample_documents`: deterministic documents of any modality.
 - :func:`assert_vectors_close`, :func:`assert_same_hits`: compare results across processes and
   engines within a stated tolerance (:mod:`modahub_testing.compare`).
+- :func:`manifest_from_code`: the manifest a plugin's code states, to compare with its ``modahub.toml``.
 - The pytest plugin (loaded automatically) adds the ``modahub_tmp_plugin`` fixture.
 
 Names are imported lazily: the contract classes need pytest, the rest does not.
@@ -33,6 +34,7 @@ _EXPORTS = {
     "sample_documents": "modahub_testing.samples",
     "assert_same_hits": "modahub_testing.compare",
     "assert_vectors_close": "modahub_testing.compare",
+    "manifest_from_code": "modahub_testing.manifests",
     "TmpPlugin": "modahub_testing.tmp_plugin",
     "write_plugin": "modahub_testing.tmp_plugin",
 }
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
         SegmenterContract,
         TextIndexerContract,
     )
+    from modahub_testing.manifests import manifest_from_code  # noqa: F401
     from modahub_testing.rules import (  # noqa: F401
         RULES,
         ContractViolation,

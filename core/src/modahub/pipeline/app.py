@@ -14,12 +14,6 @@ An app file (``app.yml``)::
     segmenters:
       - uses: text-passages
         with: {words: 64}
-    serve:                         # what an HTTP request may do (optional; these are the defaults)
-      uri_dirs: []                 # folders whose files documents may name by uri (none: no uri at all)
-      max_request_bytes: 67108864  # body, or all uploaded files together
-      max_docs: 256                # documents (chunks included), queries, or prompts × n
-      max_text_chars: 100000
-      max_array_items: 67108864    # values in one array
 
 From it the app derives the standard pipeline shapes, all sharing the same executor instances:
 ``encode`` (input → encoders), ``index`` (input → segmenters → encoders → index add),
@@ -58,22 +52,6 @@ class ExecutorRef(BaseModel):
         return self.name or self.uses
 
 
-class ServeSpec(BaseModel):
-    """What ``modahub serve`` lets a request do; the defaults are the safe ones (requests come from anyone)."""
-
-    model_config = ConfigDict(extra="forbid")
-    uri_dirs: list[str] = Field(default_factory=list, max_length=64,
-                                description="folders (relative to the app file) whose files documents sent over "
-                                            "HTTP may name by uri; default: none, no document may carry a uri")
-    max_request_bytes: int = Field(default=64 * 2**20, ge=1024, le=2**36,
-                                   description="largest request body (JSON or all uploaded files together)")
-    max_docs: int = Field(default=256, ge=1, le=100_000,
-                          description="most documents (chunks included), queries, or prompts × n per request")
-    max_text_chars: int = Field(default=100_000, ge=1, le=2**31, description="longest text or prompt")
-    max_array_items: int = Field(default=2**26, ge=1, le=2**40,
-                                 description="most values in one array (pixels, samples, frames, vertices…)")
-
-
 class AppSpec(BaseModel):
     """The app file's schema (a tool that reads more sections subclasses it: see :meth:`App.from_yaml`)."""
 
@@ -83,7 +61,6 @@ class AppSpec(BaseModel):
     index: ExecutorRef | None = None
     generators: list[ExecutorRef] = Field(default_factory=list)
     segmenters: list[ExecutorRef] = Field(default_factory=list)
-    serve: ServeSpec = Field(default_factory=ServeSpec)
 
 
 def _details(exc: ValidationError) -> str:
