@@ -167,14 +167,14 @@ def build_tuf(folder: Path, plugins: list[dict], wheel: Path, hub_key, owner_key
 
 def build_legacy(folder: Path, plugins: list[dict], wheel: Path, hub_key) -> None:
     """Today's hub: one registry.json holding every version of every plugin, signed as a whole."""
-    from modahub_hub.hub.registry import PublicKey, normalize
+    from modahub_hub.hub.registry import RegistryKey, normalize
     from modahub_hub.hub.signing import signature_file
 
     now = datetime.now(UTC).replace(microsecond=0)
     registry = {
         "schema_version": 1, "version": 1, "generated_at": now.isoformat(), "expires": (now + timedelta(days=90)).isoformat(),
         "expires_after_days": 90, "files_dir": "",
-        "keys": [PublicKey(keyid=hub_key.public.keyid, public=hub_key.public.text).model_dump()],
+        "keys": [RegistryKey(keyid=hub_key.public.keyid, public=hub_key.public.text).model_dump()],
         "plugins": {normalize(p["name"]): dict(p, owner="generated") for p in plugins},
     }
     data = json.dumps(registry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -33,12 +33,12 @@ def publish(path: Path, hub: str | None, key: Path | None, owner: str | None, ow
     from pydantic import TypeAdapter, ValidationError
 
     from modahub_hub.hub.publish import publish as do_publish
-    from modahub_hub.hub.registry import WeightsPin
+    from modahub_hub.hub.registry import WeightsDownload
 
     weights = None
     if weights_file is not None:
         try:
-            weights = TypeAdapter(list[WeightsPin]).validate_python(json.loads(weights_file.read_text(encoding="utf-8")))
+            weights = TypeAdapter(list[WeightsDownload]).validate_python(json.loads(weights_file.read_text(encoding="utf-8")))
         except (ValueError, ValidationError) as exc:
             raise UserError(f"{weights_file}: not a list of weights pins: {exc}") from None
     entry = do_publish(path, hub, key=key, owner=owner, weights=weights, container=container, owner_key=list(owner_keys) or None,

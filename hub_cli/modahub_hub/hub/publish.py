@@ -25,10 +25,10 @@ from modahub_hub.hub.policy import check_new_version
 from modahub_hub.hub.registry import (
     REGISTRY_FILE,
     PluginEntry,
-    PublicKey,
     Registry,
+    RegistryKey,
     VersionEntry,
-    WeightsPin,
+    WeightsDownload,
     normalize,
     parse_version,
 )
@@ -165,7 +165,7 @@ def init_hub(
             expires=datetime.now(UTC),
             expires_after_days=expires_after_days,
             files_dir=files_dir,
-            keys=[PublicKey(keyid=signing.public.keyid, public=signing.public.text)],
+            keys=[RegistryKey(keyid=signing.public.keyid, public=signing.public.text)],
         )
         _restamp(registry, start_version)
         backend.commit(_writes(registry, signing, [], None), parent=parent, message="create modahub hub")
@@ -198,7 +198,7 @@ def publish(
     *,
     key: Path | str | SigningKey | None = None,
     owner: str | None = None,
-    weights: list[WeightsPin] | None = None,
+    weights: list[WeightsDownload] | None = None,
     container: str | None = None,
     contract: bool = True,
     allow_lookalike: bool = False,

@@ -136,7 +136,7 @@ class WeightsFile(BaseModel):
     _hex = field_validator("sha256")(_sha256)
 
 
-class WeightsPin(BaseModel):
+class WeightsDownload(BaseModel):
     """Weights a plugin downloads: a repository at a 40-hex commit, each file with its sha256."""
 
     model_config = ConfigDict(extra="forbid")
@@ -165,7 +165,7 @@ class VersionEntry(BaseModel):
     entry_point: str = Field(description="'name = module' of the wheel's modahub entry point")
     manifest: Manifest
     artifact: Artifact
-    weights: list[WeightsPin] = Field(default_factory=list)
+    weights: list[WeightsDownload] = Field(default_factory=list)
     container: str | None = Field(default=None, description="an image pinned by digest: name@sha256:<64hex>")
     yanked: bool = False
     yanked_reason: str | None = None
@@ -180,7 +180,7 @@ class VersionEntry(BaseModel):
         return value
 
     @classmethod
-    def published_now(cls, info: WheelInfo, version: str, url: str, *, weights: list[WeightsPin] | None = None,
+    def published_now(cls, info: WheelInfo, version: str, url: str, *, weights: list[WeightsDownload] | None = None,
                       container: str | None = None) -> VersionEntry:
         """The entry for a wheel (read by :func:`~modahub_hub.hub.wheels.inspect_wheel`) published now at ``url``."""
         return cls(
@@ -248,7 +248,9 @@ class PluginEntry(BaseModel):
         return self.find(tag) if tag else next(iter(self.sorted_versions()), None)
 
 
-class PublicKey(BaseModel):
+class RegistryKey(BaseModel):
+    """A key allowed to sign the registry: its key id and its public key in text form."""
+
     model_config = ConfigDict(extra="forbid")
     keyid: str
     public: str = Field(description="'ed25519:<base64 of the 32 raw bytes>'")
@@ -265,7 +267,7 @@ class Registry(BaseModel):
     expires: datetime = Field(description="clients refuse the file after this time (freeze attacks)")
     expires_after_days: int = Field(default=90, ge=1, description="how far each publish moves 'expires'")
     files_dir: str = Field(default="", description="folder, relative to registry.json, holding the other hub files")
-    keys: list[PublicKey] = Field(default_factory=list, description="keys allowed to sign this registry")
+    keys: list[RegistryKey] = Field(default_factory=list, description="keys allowed to sign this registry")
     plugins: dict[str, PluginEntry] = Field(default_factory=dict, description="keyed by PEP 503 normalised name")
 
     @model_validator(mode="after")

@@ -129,7 +129,7 @@ def parse_signatures(data: bytes, *, source: str) -> list[dict[str, str]]:
     return entries
 
 
-def verify(data: bytes, signatures: list[dict[str, str]], trusted: list[PublicKey], *, source: str) -> PublicKey:
+def trusted_signer(data: bytes, signatures: list[dict[str, str]], trusted: list[PublicKey], *, source: str) -> PublicKey:
     """The trusted key that signed ``data``; :class:`HubError` naming the failed check otherwise."""
     by_id = {k.keyid: k for k in trusted}
     digest = hashlib.sha256(data).hexdigest()

@@ -25,7 +25,7 @@ from modahub_hub.hub.backends import Backend
 from modahub_hub.hub.config import read_config, read_state, updating
 from modahub_hub.hub.limits import SIGNATURE_BYTES, metadata_limit
 from modahub_hub.hub.registry import REGISTRY_FILE, SIGNATURE_FILE, Registry
-from modahub_hub.hub.signing import PublicKey, parse_signatures, verify
+from modahub_hub.hub.signing import PublicKey, parse_signatures, trusted_signer
 
 BUNDLED_ENV = "MODAHUB_BUNDLED_HUB"
 BUNDLED_KEY_FILE = "bundled_hub.pub"
@@ -86,7 +86,7 @@ def trust_hub(backend: Backend, key: PublicKey) -> str:
     data, signatures, sig_path = _read(backend)
     source = backend.url(REGISTRY_FILE)
     try:
-        verify(data, signatures, [key], source=source)  # before the bytes are parsed
+        trusted_signer(data, signatures, [key], source=source)  # before the bytes are parsed
     except HubError:
         raise HubError(f"key {key.keyid} does not sign {source}; nothing trusted. Check the key with the hub's owner") from None
     identity = legacy_identity(_parsed(data, sig_path, source), backend.hub_id)
@@ -116,7 +116,7 @@ def _signers(data: bytes, signatures: list[dict[str, str]], registry: Registry) 
     for listed in registry.keys:
         key = PublicKey.parse(listed.public, source=f"{REGISTRY_FILE} keys")
         try:
-            verify(data, signatures, [key], source=REGISTRY_FILE)
+            trusted_signer(data, signatures, [key], source=REGISTRY_FILE)
         except HubError:
             continue
         found.append(key)
@@ -167,11 +167,11 @@ def load_verified(backend: Backend, *, extra_keys: list[PublicKey] | None = None
         offered = _signers(data, signatures, registry)
         if offered:
             raise UntrustedHub(backend.hub_id, offered, legacy_identity(registry, backend.hub_id))
-    verify(data, signatures, candidates, source=source)  # before the bytes are parsed
+    trusted_signer(data, signatures, candidates, source=source)  # before the bytes are parsed
     registry = _parsed(data, sig_path, source)
     identity = legacy_identity(registry, backend.hub_id)
     try:  # signed by a key trusted for some hub: it must be trusted for this one
-        verify(data, signatures, [*trusted_keys(identity), *extra], source=source)
+        trusted_signer(data, signatures, [*trusted_keys(identity), *extra], source=source)
     except HubError:
         raise UntrustedHub(backend.hub_id, _signers(data, signatures, registry), identity) from None
     check_rollback(identity, registry, data, source)

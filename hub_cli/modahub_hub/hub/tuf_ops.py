@@ -15,7 +15,7 @@ from pathlib import Path
 from modahub_hub.hub import HubError
 from modahub_hub.hub.backends import Backend
 from modahub_hub.hub.policy import check_new_version
-from modahub_hub.hub.registry import PluginEntry, VersionEntry, WeightsPin, normalize, parse_version
+from modahub_hub.hub.registry import PluginEntry, VersionEntry, WeightsDownload, normalize, parse_version
 from modahub_hub.hub.signing import PublicKey, SigningKey
 from modahub_hub.hub.tuf_layout import GENESIS_ROOT, STATUS_TARGET, TARGETS_DIR, owner_role, plugin_dir, plugin_target, tuf_key
 from modahub_hub.hub.tuf_repo import (
@@ -53,7 +53,7 @@ def publish_wheel(
     *,
     hub_keys: list[SigningKey],
     owner: SigningKey | list[SigningKey],
-    weights: list[WeightsPin] | None = None,
+    weights: list[WeightsDownload] | None = None,
     container: str | None = None,
     allow_lookalike: bool = False,
 ) -> VersionEntry:
