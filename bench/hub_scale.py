@@ -206,14 +206,16 @@ def build_simple(folder: Path, plugins: list[dict], wheel: Path) -> None:
 
 
 def fresh_venv(tmp: Path, env: dict[str, str]) -> Path:
-    """A venv with modahub-core and modahub installed from wheels of this checkout (as users get them).
+    """A venv with modahub-core, modahub-testing and modahub installed from wheels of this checkout (as users get them).
 
     A venv kept from an earlier run (``--workdir``) gets this checkout's wheels again, so that it measures today's code.
     """
     local = tmp / "local"
     shutil.rmtree(local, ignore_errors=True)
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(local), str(ROOT / "core"), str(ROOT)],
+    from modahub_hub.hub.dists import tool_folders
+
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(local), *map(str, tool_folders(ROOT))],
                    check=True)
     python = tmp / "venv" / "bin" / "python"
     again = python.exists()

@@ -50,10 +50,10 @@ def setups(tmp: Path, env: dict[str, str]) -> None:
     """The user install and the developer set-up, side by side."""
     from modahub_hub.demo import PLUGINS
     from modahub_hub.hub.build import build_wheel
-    from modahub_hub.hub.dists import write_pip_index
+    from modahub_hub.hub.dists import tool_folders, write_pip_index
 
     print("\nuser install vs developer set-up (wall time, size on disk)...", flush=True)
-    tools = [build_wheel(ROOT / "core", tmp / "tools"), build_wheel(ROOT, tmp / "tools")]
+    tools = [build_wheel(folder, tmp / "tools") for folder in tool_folders(ROOT)]
     simple = write_pip_index(ROOT, tools, tmp / "served")
     user = tmp / "user"
     start = time.perf_counter()
@@ -82,6 +82,7 @@ def main() -> None:
         env |= {"MODAHUB_CONFIG_DIR": str(tmp / "config"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         os.environ["MODAHUB_CONFIG_DIR"] = env["MODAHUB_CONFIG_DIR"]
         from modahub_hub.hub.build import build_wheel
+        from modahub_hub.hub.dists import tool_folders
         from modahub_hub.hub.publish import init_hub, publish
         from modahub_hub.hub.signing import generate_key
 
@@ -92,8 +93,8 @@ def main() -> None:
         publish(wheel, str(tmp / "hub"), key=key, owner="modahub")
         local = tmp / "local"
         pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
-        subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(local), str(ROOT / "core"), str(ROOT)],
-                       check=True)
+        subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(local),
+                        *map(str, tool_folders(ROOT))], check=True)
         venv.create(tmp / "venv", with_pip=True)
         bin_ = tmp / "venv" / "bin"
         subprocess.run([str(bin_ / "python"), "-m", "pip", "install", "-q", *map(str, local.glob("*.whl"))], check=True, env=env)

@@ -1,7 +1,7 @@
 """Start-up cost of the CLI: `modahub --help` and `modahub list` against `python -c "import click"`.
 
 Measured twice: in the current environment (the first-party plugins), and in a scratch venv that
-holds modahub-core, modahub and 200 generated dummy plugins (each a package with a manifest and
+holds modahub-core, modahub-testing, modahub and 200 generated dummy plugins (each a package with a manifest and
 dist-info with its entry point, written straight into site-packages). Prints medians and ratios.
 
     .venv/bin/python bench/startup.py [--runs 15] [--plugins 200]
@@ -67,7 +67,8 @@ def scratch_venv(folder: Path, plugins: int) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
     python = folder / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT / "core"), str(ROOT)],
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT / "core"), str(ROOT / "testing"),
+         str(ROOT)],
         check=True,
     )
     purelib = subprocess.run(
