@@ -25,6 +25,7 @@ from modahub_embedded_index.pages import buffers, use_huge_pages
 _IP = faiss.METRIC_INNER_PRODUCT
 _BLOCK = 65_536  # rows gathered at once for a filtered exact search
 _SCORES_PER_BLOCK = 1 << 24  # query × row scores held at once (64 MiB of float32)
+_QUERIES_PER_PASS = 1024  # queries that share one pass over the matrix
 
 
 def top_k(scores: np.ndarray, k: int, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -41,11 +42,25 @@ def top_k(scores: np.ndarray, k: int, positions: np.ndarray | None = None) -> tu
 
 
 def _exact(queries: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-``k`` by inner product over all rows of ``matrix``, a block of queries at a time."""
+    """Exact top-``k`` by inner product over all rows of ``matrix``, up to ``_QUERIES_PER_PASS`` queries per pass."""
     k = min(k, len(matrix))
-    step = max(1, _SCORES_PER_BLOCK // len(matrix))
-    parts = [top_k(queries[lo : lo + step] @ matrix.T, k) for lo in range(0, len(queries), step)]
-    return np.vstack([s for s, _ in parts]), np.vstack([p for _, p in parts])
+    passes = [_one_pass(queries[lo : lo + _QUERIES_PER_PASS], matrix, k) for lo in range(0, len(queries), _QUERIES_PER_PASS)]
+    return np.vstack([s for s, _ in passes]), np.vstack([p for _, p in passes])
+
+
+def _one_pass(queries: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every query against ``matrix`` read once, a block of rows at a time (at most ``_SCORES_PER_BLOCK`` scores held).
+
+    A million-row matrix is far larger than any cache: reading it once for all the queries, not once per
+    small block of queries, is what sets the speed there. The blocks' top ``k`` are merged at the end.
+    """
+    rows = max(k, _SCORES_PER_BLOCK // len(queries))
+    if rows >= len(matrix):
+        return top_k(queries @ matrix.T, k)
+    starts = range(0, len(matrix), rows)
+    parts = [top_k(queries @ matrix[lo : lo + rows].T, k) for lo in starts]
+    positions = np.hstack([p + lo for lo, (_, p) in zip(starts, parts, strict=True)])
+    return top_k(np.hstack([s for s, _ in parts]), k, positions)
 
 
 def exact_search(queries: np.ndarray, matrix: np.ndarray, k: int, subset: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
