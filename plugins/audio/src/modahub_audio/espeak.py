@@ -1,7 +1,8 @@
 """Spoken digit words synthesised offline with espeak-ng (the training and test sounds).
 
 Needs the ``espeak-ng`` program (Debian/Ubuntu: ``apt-get install espeak-ng``). A voice is an
-English accent plus one of espeak-ng's voice variants, spoken at a speed and pitch.
+English accent plus one of espeak-ng's voice variants, spoken at a speed and pitch, with an optional
+pause between words.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class Voice:
     variant: str
     speed: int = 170
     pitch: int = 50
+    gap: int = 0
+    """Extra pause between words, in units of 10 ms (espeak-ng's ``-g``)."""
 
     @property
     def name(self) -> str:
@@ -51,7 +54,8 @@ def speak(text: str, voice: Voice) -> tuple[np.ndarray, int]:
     """Float32 mono samples in [-1, 1] and the sample rate of ``text`` spoken by ``voice``."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "speech.wav"
-        cmd = [espeak_program(), "-v", voice.name, "-s", str(voice.speed), "-p", str(voice.pitch), "-w", str(out), text]
+        cmd = [espeak_program(), "-v", voice.name, "-s", str(voice.speed), "-p", str(voice.pitch), "-g", str(voice.gap),
+               "-w", str(out), text]
         subprocess.run(cmd, check=True, capture_output=True, timeout=30)
         return read_wav(out)
 
