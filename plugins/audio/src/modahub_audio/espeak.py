@@ -39,7 +39,8 @@ class Voice:
 
     @property
     def name(self) -> str:
-        return f"{self.accent}+{self.variant}"
+        """espeak-ng's voice name: the accent, plus the variant when there is one."""
+        return f"{self.accent}+{self.variant}" if self.variant else self.accent
 
 
 def espeak_program() -> str:

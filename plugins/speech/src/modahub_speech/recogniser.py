@@ -48,18 +48,32 @@ def to_model_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     return np.round(np.clip(mono_at(samples, rate, RATE), -1.0, 1.0) * 32767).astype(np.int16)
 
 
+def dithered(pcm: np.ndarray, seed: int = 0) -> np.ndarray:
+    """``pcm`` plus seeded noise of -1, 0 or +1 per sample: no runs of exact digital silence remain.
+
+    Synthetic speech has such runs between words; their log energies sit on the floor and skew the
+    utterance's cepstral mean. pocketsphinx's own dither draws from one generator per decoder, so a
+    sound would read differently depending on what was decoded before; this one is the same every time.
+    """
+    noise = np.random.default_rng(seed).integers(-1, 2, size=len(pcm))
+    return np.clip(pcm.astype(np.int32) + noise, -32768, 32767).astype(np.int16)
+
+
 class Sphinx:
     """A pocketsphinx decoder over the packaged US-English model.
 
     ``beam``, ``word_beam``: pruning thresholds (smaller keeps more hypotheses: slower, sometimes
-    better); ``second_pass``: the flat-lexicon re-search (slower, seldom better on synthetic speech).
+    better); ``second_pass``: the flat-lexicon re-search (slower, seldom better on synthetic speech);
+    ``dither``: add :func:`dithered` noise before decoding; ``settings``: other pocketsphinx options
+    by name, overriding these defaults (e.g. ``lw=10``).
     """
 
-    def __init__(self, beam: float = 1e-40, word_beam: float = 1e-30, second_pass: bool = False) -> None:
+    def __init__(self, beam: float = 1e-40, word_beam: float = 1e-30, second_pass: bool = False, dither: bool = True,
+                 **settings: object) -> None:
         from pocketsphinx import Decoder
 
         folder = verify_folder(packaged_folder("pocketsphinx", "model", "en-us", install="pocketsphinx>=5,<6"), PINS, native=True)
-        self._decoder = Decoder(
+        options = dict(
             hmm=str(folder / "en-us"),
             lm=str(folder / "en-us.lm.bin"),
             dict=str(folder / "cmudict-en-us.dict"),
@@ -70,17 +84,16 @@ class Sphinx:
             fwdflat=bool(second_pass),
             bestpath=True,
             cmn="batch",  # cepstral mean over the whole utterance: much better than live CMN on short clips
-            # Synthetic speech has runs of exact digital silence, whose log energies sit on the floor and skew
-            # the features; a ±1 LSB dither (fixed seed: the same sound always reads the same) avoids that.
-            dither=True,
-            seed=1,
             silprob=0.1,  # pauses between words are likely (default 0.005): fewer words split or merged at pauses
             loglevel="FATAL",
         )
+        self._decoder = Decoder(**(options | settings))
+        self._dither = bool(dither)
 
     def transcribe(self, samples: np.ndarray, rate: int) -> str:
         """The words heard in ``samples`` at ``rate`` Hz, lower case, separated by spaces ('' when none)."""
         pcm = to_model_rate(samples, rate)
+        pcm = dithered(pcm) if self._dither else pcm
         self._decoder.start_utt()
         self._decoder.process_raw(pcm.tobytes(), full_utt=True)
         self._decoder.end_utt()
