@@ -301,8 +301,8 @@ def reading_doc(part: str, rows: list[tuple], info: dict, texts: list[str], text
             "noise σ 0-20 and one of 5 paper and 4 ink colours. tesseract 5 (Debian `tesseract-ocr` + "
             "`tesseract-ocr-eng`, `--psm 6`) reads the same images as the peer; its text is embedded by the same "
             "`minilm-text`." if part == "ocr" else
-            f"Each is spoken by espeak-ng at {reading.SPEED} words/min with {reading.WORD_GAP * 10} ms between "
-            f"words in one of the voices {', '.join(a + '+' + v for a, v in reading.EVAL_VOICES)} (in turn), none of "
+            f"Each is spoken by espeak-ng at {reading.SPEED} words/min with word gap {reading.WORD_GAP} (`-g`) "
+            f"in one of the voices {', '.join(a + '+' + v for a, v in reading.EVAL_VOICES)} (in turn), none of "
             "which was used while choosing speech-audio's settings, this speed and gap, or in its tests (those used "
             f"{', '.join(reading.TUNING_VOICES)}); the noisy rows add white noise at 10 dB SNR; the sounds are "
             "decoded in 2 worker processes. No offline peer recogniser was available here (Whisper needs a download)."),

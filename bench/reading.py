@@ -25,7 +25,8 @@ TUNING_VOICES = ("en-us+m3", "en-us+f2", "en+Alex", "en-us", "en-gb-x-rp+Andy")
 """Voices used while choosing speech-audio's settings (and in its tests): never used here."""
 EVAL_VOICES = (("en-us", "f3"), ("en-us", "f4"), ("en-029", "f5"), ("en-gb-x-rp", "m5"), ("en-us", "klatt2"))
 SPEED, WORD_GAP = 160, 3
-"""How the sentences are spoken: words/min, and the pause between words in 10 ms units (chosen on the tuning voices)."""
+"""How the sentences are spoken: words/min, and espeak-ng's word gap (-g; 3 adds about 80 ms between words at
+this speed); chosen on the tuning voices."""
 PAPERS = ((255, 255, 255), (250, 244, 227), (225, 225, 225), (221, 235, 247), (255, 250, 205))
 INKS = ((0, 0, 0), (40, 40, 40), (20, 30, 110), (90, 20, 20))
 

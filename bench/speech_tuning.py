@@ -25,7 +25,7 @@ BEFORE = {"dither": False, "silprob": 0.005}
 ROWS = (
     ("0.1.3, 130 words/min", 130, 0, BEFORE),
     ("0.1.3, 160 words/min", 160, 0, BEFORE),
-    ("0.1.3, 160 words/min, 30 ms word gap", 160, 3, BEFORE),
+    ("0.1.3, 160 words/min, word gap 3", 160, 3, BEFORE),
     ("+ silprob 0.1", 160, 3, {"dither": False}),
     ("+ dither (0.1.4)", 160, 3, {}),
     ("0.1.4 + lw 10", 160, 3, {"lw": 10.0}),
