@@ -79,7 +79,7 @@ def _sentences(scene: Any) -> list[str]:
            "<p>Each sentence is indexed as text (<code>minilm-text</code>), as an image read by <code>ocr-image</code> "
            "(PP-OCR) and as speech transcribed by <code>speech-audio</code> (pocketsphinx), all in one space; every item "
            "searches the other kinds. Measured here: " + " · ".join(f"{html.escape(k)}: {v}" for k, v in scene.accuracy.items())
-           + ". Figures on 150 held-out news sentences: <code>docs/quality.md</code>.</p>",
+           + ". Figures on 600 held-out news sentences: <code>docs/quality.md</code>.</p>",
            "<table><tr><th>direction</th><th>query</th><th>best matches</th><th></th></tr>"]
     for row in scene.rows:
         hits = "".join(f"<div class=hit>{render(h['document'], scale=1)}{_read(h['document'])}<br><small>"
