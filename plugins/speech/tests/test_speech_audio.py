@@ -52,6 +52,15 @@ def test_any_rate_and_stereo_is_transcribed_alike(speech, spoken):
     assert stereo.tags["text"] == mono.tags["text"] != ""
 
 
+def test_the_dither_is_the_same_every_time_and_leaves_no_digital_silence():
+    from modahub_speech.recogniser import dithered
+
+    silence = np.zeros(16000, np.int16)
+    once, again = dithered(silence), dithered(silence)
+    assert np.array_equal(once, again) and set(np.unique(once)) == {-1, 0, 1} and (once != 0).mean() > 0.5
+    assert dithered(np.array([32767, -32768] * 50, np.int16)).min() == -32768  # clipped, never wrapped round
+
+
 def test_bad_parameters_and_inputs_are_refused(speech):
     with pytest.raises(ExecutorError, match="beam must be in"):
         modahub.load("speech-audio", beam=2.0)

@@ -65,7 +65,8 @@ class Sphinx:
     ``beam``, ``word_beam``: pruning thresholds (smaller keeps more hypotheses: slower, sometimes
     better); ``second_pass``: the flat-lexicon re-search (slower, seldom better on synthetic speech);
     ``dither``: add :func:`dithered` noise before decoding; ``settings``: other pocketsphinx options
-    by name, overriding these defaults (e.g. ``lw=10``).
+    by name, overriding these defaults (e.g. ``lw=10``; the options in the model's feat.params, such as
+    ``cmn``, keep the model's values).
     """
 
     def __init__(self, beam: float = 1e-40, word_beam: float = 1e-30, second_pass: bool = False, dither: bool = True,
