@@ -1,3 +1,3 @@
 """modahub-shape-dist: rotation-invariant shape distributions of meshes and point clouds through trimesh."""
 
-__version__ = "0.1.1"
+__version__ = "0.1.2"
