@@ -8,7 +8,10 @@ when any step fails, the folder is left as it was.
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import re
+import typing
 from pathlib import Path
 
 from modahub_hub.scaffold.render import (
@@ -36,14 +39,42 @@ def _register_line(plugin_code: str, package: str, module: str, class_name: str)
     return plugin_code[: found.end() + 1] + "\n".join(lines[:body] + addition + lines[body:])
 
 
+def _payload_fields(code: Path, hooks_module: str, modality: str) -> tuple[tuple[str, str], ...]:
+    """The ``(name, type)`` fields of ``modality``'s payload as the plugin's code declares it (for a generator of it)."""
+    import numpy as np
+
+    from modahub.payloads import Payload
+    from modahub_hub.contract_targets import isolated
+
+    declared: list[typing.Any] = []
+    with isolated(code):
+        importlib.import_module(hooks_module).register_modalities(declared.append)
+    payload = next(m.payload for m in declared if m.name == modality)
+    fields = []
+    for name, info in payload.model_fields.items():
+        if name in Payload.model_fields:
+            continue
+        types = [a for a in typing.get_args(info.annotation) or (info.annotation,) if a is not type(None)]
+        if len(types) == 1 and typing.get_origin(types[0]) is typing.Annotated:
+            types = [typing.get_args(types[0])[0]]
+        scaffolded = {str: "str", int: "int", float: "float", bool: "bool", np.ndarray: "array"}
+        kind = scaffolded.get(types[0]) if len(types) == 1 else None
+        if kind is None:
+            raise ScaffoldError(f"--add generator for {modality!r}: its payload field {name} is {info.annotation}; the "
+                                "scaffold generates str, int, float, bool and array fields only: write this one by hand")
+        fields.append((name, kind))
+    return tuple(fields)
+
+
 def add_executor(folder: Path, options: ScaffoldOptions) -> list[Path]:
     """Add the executor ``options`` describes to the plugin in ``folder``; returns the files written or changed."""
     from modahub.files import atomic_write
     from modahub_hub.commands.manifest import generate, manifest_toml
     from modahub_hub.contract_targets import ContractTargetError, folder_source
 
+    folder = folder.resolve()
     try:
-        source = folder_source(folder.resolve())
+        source = folder_source(folder)
     except ContractTargetError as exc:
         raise ScaffoldError(str(exc)) from None
     if len(source.eps) != 1:
@@ -58,9 +89,11 @@ def add_executor(folder: Path, options: ScaffoldOptions) -> list[Path]:
     if names.name in taken:
         raise ScaffoldError(f"{folder} already has an executor named {names.name!r}; choose another name")
     plugin_modality = options.modality not in (*BUILTIN_MODALITIES, ANY_MODALITY)
-    if plugin_modality and (options.modality not in own or options.kind == "generator"):
+    if plugin_modality and options.modality not in own:
         raise ScaffoldError(f"--add {options.kind} for {options.modality!r}: the scaffold adds executors of built-in "
-                            "modalities, and encoders or indexers of a modality this plugin declares")
+                            "modalities and of a modality this plugin declares")
+    if plugin_modality and options.kind == "generator":
+        options = dataclasses.replace(options, fields=_payload_fields(source.path, hooks_module, options.modality))
     module = names.name.replace("-", "_")
     code_file, test_file = hooks.parent / f"{module}.py", folder / "tests" / f"test_{module}_contract.py"
     for path in (code_file, test_file):
