@@ -50,6 +50,7 @@ def _payload_fields(code: Path, hooks_module: str, modality: str) -> tuple[tuple
     with isolated(code):
         importlib.import_module(hooks_module).register_modalities(declared.append)
     payload = next(m.payload for m in declared if m.name == modality)
+    scaffolded = {str: "str", int: "int", float: "float", bool: "bool", np.ndarray: "array"}
     fields = []
     for name, info in payload.model_fields.items():
         if name in Payload.model_fields:
@@ -57,7 +58,6 @@ def _payload_fields(code: Path, hooks_module: str, modality: str) -> tuple[tuple
         types = [a for a in typing.get_args(info.annotation) or (info.annotation,) if a is not type(None)]
         if len(types) == 1 and typing.get_origin(types[0]) is typing.Annotated:
             types = [typing.get_args(types[0])[0]]
-        scaffolded = {str: "str", int: "int", float: "float", bool: "bool", np.ndarray: "array"}
         kind = scaffolded.get(types[0]) if len(types) == 1 else None
         if kind is None:
             raise ScaffoldError(f"--add generator for {modality!r}: its payload field {name} is {info.annotation}; the "
